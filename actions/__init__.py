@@ -1,0 +1,1 @@
+"""Rasa action server of the policy-consultation bot (run with ``rasa run actions``)."""

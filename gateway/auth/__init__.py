@@ -1,0 +1,1 @@
+"""Staff accounts: password hashing and user management (agent console login comes later)."""

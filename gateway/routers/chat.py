@@ -1,0 +1,50 @@
+"""``POST /api/chat`` (contract 3) and ``GET /api/chat/{session_id}`` (the holder's transcript)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from gateway.conversation import notices
+from gateway.conversation.service import get_transcript, handle_chat
+from gateway.dependencies import DbDep, StateDep, client_ip
+from gateway.schemas import ChatRequest, ChatResponse, TranscriptResponse
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+
+
+@router.post("", response_model=ChatResponse)
+def post_chat(body: ChatRequest, request: Request, state: StateDep, db: DbDep) -> dict[str, object]:
+    """One citizen message (text or button payload) → the answer and the session id to reuse."""
+    if not state.ip_limiter.allow(client_ip(request)):
+        state.metrics.rate_limited.labels("ip").inc()
+        raise HTTPException(429, notices.RATE_LIMITED)
+    if body.session_id and not state.session_limiter.allow(body.session_id):
+        state.metrics.rate_limited.labels("session").inc()
+        raise HTTPException(429, notices.RATE_LIMITED)
+    outcome = handle_chat(
+        db=db,
+        bot=state.bot,
+        metrics=state.metrics,
+        session_id=body.session_id,
+        text=body.text,
+        payload=body.payload,
+        max_chars=state.settings.max_message_chars,
+        hotline=state.settings.hotline,
+        channel="web",
+    )
+    return outcome.as_dict()
+
+
+@router.get("/{session_id}", response_model=TranscriptResponse)
+def get_chat(
+    session_id: str,
+    db: DbDep,
+    after: Annotated[int | None, Query(ge=0, description="only messages with a larger id")] = None,
+) -> dict[str, object]:
+    """The conversation so far, for the holder of its session id (e.g. after a page reload)."""
+    transcript = get_transcript(db=db, session_id=session_id, after_id=after)
+    if transcript is None:
+        raise HTTPException(404, notices.SESSION_NOT_FOUND)
+    return transcript.as_dict()

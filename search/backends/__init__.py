@@ -1,0 +1,1 @@
+"""Search backends: one :class:`SearchBackend` protocol, an embedded and an Elasticsearch engine."""

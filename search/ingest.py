@@ -1,0 +1,131 @@
+"""Turn the knowledge base (or the national corpus) into pre-analyzed :class:`IndexDoc` units."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from knowledge_base.interpretations import load_interpretations
+from knowledge_base.models import Article, Document, Interpretation
+from knowledge_base.policies import PolicyLibrary, import_policies
+from knowledge_base.settings import KnowledgeBaseSettings
+from search.analyzer import Analyzer
+from search.types import IndexDoc
+
+SEARCH_CODE_FILES = ("analyzer.py", "ingest.py")
+
+
+def policy_url(doc_id: str) -> str:
+    """The gateway's own page for a policy's full text and its interpretations."""
+    return f"/policy/{doc_id}"
+
+
+def interpretation_uid(entry_id: str) -> str:
+    return f"interp:{entry_id}"
+
+
+def article_doc(doc: Document, article: Article, analyzer: Analyzer) -> IndexDoc:
+    """An official article/section as an index unit, carrying its document's metadata."""
+    context = " ".join((doc.short_title, *article.chapter_path, "" if article.number else article.heading))
+    return IndexDoc(
+        uid=article.unit_id,
+        source_kind="case" if doc.kind == "典型案例" else "policy",
+        title=doc.title,
+        text=article.text,
+        title_tokens=analyzer.index_field(context),
+        body_tokens=analyzer.index_field(article.text),
+        article=article.number,
+        article_keys=(article.key,) if article.key else (),
+        policy_doc_id=doc.doc_id,
+        doc_number=doc.doc_number,
+        issuer=doc.issuer,
+        date=doc.date,
+        validity=doc.validity,
+        region=doc.region,
+        doc_kind=doc.kind,
+        heading=article.heading,
+        extra={"url": policy_url(doc.doc_id), "replaced_by": doc.replaced_by, "chapter": list(article.chapter_path)},
+    )
+
+
+def interpretation_doc(entry: Interpretation, analyzer: Analyzer, key_to_uid: dict[str, str] | None = None) -> IndexDoc:
+    """A curated entry as an index unit: its question and phrasings are matched most strongly."""
+    return IndexDoc(
+        uid=interpretation_uid(entry.entry_id),
+        source_kind="faq" if entry.kind == "faq" else "interpretation",
+        title=entry.question,
+        text=entry.answer,
+        title_tokens=analyzer.index_field(entry.question),
+        body_tokens=analyzer.index_field(entry.answer),
+        phrasing_tokens=analyzer.index_field("\n".join((entry.question, *entry.phrasings))),
+        article_keys=entry.cites,
+        region=entry.region,
+        doc_kind="政策解读",
+        topic=entry.topic,
+        date=entry.updated,
+        heading=entry.question,
+        extra={
+            "entry_id": entry.entry_id,
+            "external_refs": [{"title": r.title, "doc_number": r.doc_number} for r in entry.external_refs],
+            "original_in_library": entry.original_in_library,
+            "status": entry.status,
+            "url": f"/interpretation/{entry.entry_id}",
+            "cited_uids": [(key_to_uid or {}).get(key) for key in entry.cites],
+        },
+    )
+
+
+def kb_units(settings: KnowledgeBaseSettings, analyzer: Analyzer, library: PolicyLibrary | None = None) -> Iterator[IndexDoc]:
+    """Every official unit and every approved interpretation (drafts are not published)."""
+    library = library or import_policies(settings)
+    for article in library.articles:
+        yield article_doc(library.documents[article.doc_id], article, analyzer)
+    key_to_uid = {article.key: article.unit_id for article in library.articles if article.key}
+    for entry in load_interpretations(settings.interpretations_dir).entries:
+        if entry.status == "approved":
+            yield interpretation_doc(entry, analyzer, key_to_uid)
+
+
+def national_units(settings: KnowledgeBaseSettings, analyzer: Analyzer) -> Iterator[IndexDoc]:
+    """The 58,649-article national corpus (``corpus/national_articles.jsonl.gz``)."""
+    with gzip.open(settings.corpus_file, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            yield IndexDoc(
+                uid=row["id"],
+                source_kind="policy",
+                title=row["law"],
+                text=row["text"],
+                title_tokens=analyzer.index_field(row["law"]),
+                body_tokens=analyzer.index_field(row["text"]),
+                article=row["article"],
+                article_keys=(row["id"],),
+            )
+
+
+def content_hash(settings: KnowledgeBaseSettings, corpus: str) -> str:
+    """Hash of everything an index is built from: sources, knowledge base files, analyzer code.
+
+    ``make run`` rebuilds the index only when this changes.
+    """
+    digest = hashlib.sha256(corpus.encode())
+    paths: list[Path] = []
+    if corpus == "kb":
+        paths += sorted(p for p in settings.policies_dir.rglob("*") if p.is_file())
+        paths += sorted(p for p in settings.seed_dir.rglob("*") if p.is_file())
+    else:
+        paths.append(settings.corpus_file)
+    paths += sorted(p for p in settings.kb_dir.rglob("*") if p.is_file() and p.suffix in (".yml", ".txt", ".py"))
+    here = Path(__file__).resolve().parent
+    paths += [here / name for name in SEARCH_CODE_FILES]
+    for path in paths:
+        stat = path.stat()
+        digest.update(str(path).encode())
+        if stat.st_size > 5_000_000:
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        else:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

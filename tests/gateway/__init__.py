@@ -1,0 +1,1 @@
+"""Tests of the gateway (FastAPI app, store, state machine, pages)."""
