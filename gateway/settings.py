@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     rate_limit_session_per_minute: int = 30
     rate_limit_ip_per_minute: int = 120
 
+    # Staff console and review (gateway/auth): login sessions, cookies, live updates.
+    staff_session_hours: float = 8.0
+    """Absolute lifetime of a staff login."""
+    staff_idle_minutes: int = 60
+    """A staff login unused this long expires."""
+    cookie_secure: bool | None = None
+    """``Secure`` on staff cookies: ``None`` (default) = when the request came over HTTPS."""
+    login_rate_per_minute: int = 10
+    """Login attempts per client address and per user name; 0 disables."""
+    sse_poll_seconds: float = 1.0
+    """How often a citizen's event stream reads the database for agent messages."""
+    sse_max_seconds: float = 300.0
+    """An event stream ends after this long; the browser reconnects (Last-Event-ID)."""
+
     log_level: str = "INFO"
     run_migrations_on_startup: bool = True
 
@@ -54,8 +68,14 @@ class Settings(BaseSettings):
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_reply_budget_seconds: float = 4.5
+    """WeChat waits 5 s for a passive reply; after this budget the callback answers ``success`` and
+    the bot's answer follows as a customer-service message."""
+    wechat_public_base_url: str = ""
+    """The gateway's public origin for links in WeChat replies (``https://…``); default: the
+    origin WeChat called the callback on."""
 
-    @field_validator("rasa_url", "actions_url", "wechat_api_base")
+    @field_validator("rasa_url", "actions_url", "wechat_api_base", "wechat_public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need when they are missing: chromium (browser tests).
-# PostgreSQL is added here when the store's PostgreSQL suite lands.
+# and PostgreSQL (the store suite runs against a private server started by the tests).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
   echo "Installing ${need[*]} from Debian …"

@@ -12,7 +12,7 @@ Ranking (justified by ``make eval-retrieval`` numbers in bench/README.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge_base.keys import normalize_key
 from knowledge_base.regions import NATIONAL, applies_to, normalize_region, province_of
@@ -43,6 +43,7 @@ class SearchRequest:
     regions: tuple[str, ...] = ()
     size: int = 10
     explain: bool = False
+    highlight: bool = True
 
 
 @dataclass
@@ -88,9 +89,10 @@ class PolicySearch:
         ranked = [self._rerank(hit.doc, hit.score, request, region) for hit in raw]
         ranked.sort(key=lambda h: (-h.score, h.doc.uid))
         ranked = ranked[: request.size]
-        words = list(analyzed.tokens) + list(analyzed.expansions)
-        for hit in ranked:
-            hit.highlights = highlight(hit.doc.text, words)
+        if request.highlight:
+            words = list(analyzed.tokens) + list(analyzed.expansions)
+            for hit in ranked:
+                hit.highlights = highlight(hit.doc.text, words)
         return SearchResult(analyzed, ranked)
 
     def _rerank(self, doc: IndexDoc, engine_score: float, request: SearchRequest, region: str | None) -> RankedHit:
@@ -118,7 +120,7 @@ class PolicySearch:
         cited articles, in citation order, at its rank; later repeats are dropped."""
         keys: list[str] = []
         seen: set[str] = set()
-        for hit in self.search(request).hits:
+        for hit in self.search(replace(request, highlight=False)).hits:
             for key in hit.doc.article_keys:
                 norm = normalize_key(key)
                 if norm not in seen:

@@ -38,3 +38,9 @@ def handoff_started(hotline: str) -> str:
 WITH_AGENT_ACK = "您的消息已发送给人工客服，请稍候回复。"
 HANDOFF_CANCELLED = "已取消转人工，您可以继续向智能客服提问。"
 CANCEL_BUTTON = {"title": "不等了，继续问智能客服", "payload": CANCEL_HANDOFF_PAYLOAD}
+
+# Told to the citizen when an agent acts on the conversation (delivered live, see console/).
+AGENT_JOINED = "人工客服已接入，正在查看您的咨询记录，请稍候。"
+AGENT_CLOSED = "本次人工服务已结束，感谢您的咨询。如有新的问题，可以直接发送，智能客服将继续为您服务。"
+HANDED_BACK = "人工客服已将对话交还智能客服，您可以继续提问；如需人工服务，可再次点击“转人工”。"
+REQUEUED = "您的咨询已重新进入人工客服队列，请稍候。"

@@ -1,5 +1,6 @@
 """Tables of the gateway: conversations and their messages, handoff tickets, feedback, unanswered
-questions for staff review, staff users, and the audit trail of staff actions.
+questions for staff review, staff users and their login sessions, interpretation drafts written in
+the review page, and the audit trail of staff actions.
 
 Personal data: message and ticket texts are stored twice — the original (``text``,
 ``last_question``), shown only to the citizen and the agent handling the conversation, and a copy
@@ -61,6 +62,16 @@ class UserRole(StrEnum):
     AGENT = "agent"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+
+
+class FeedbackStatus(StrEnum):
+    OPEN = "open"
+    HANDLED = "handled"
+
+
+class DraftStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
 
 
 class User(Base):
@@ -162,6 +173,9 @@ class Feedback(Base):
     topic: Mapped[str | None] = mapped_column(String(64))
     comment_masked: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.OPEN.value, server_default="open", index=True)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class UnansweredQuestion(Base):
@@ -194,3 +208,45 @@ class AuditEvent(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("handoff_tickets.id", ondelete="SET NULL"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class StaffSession(Base):
+    """A staff login. The cookie holds a random token; only its SHA-256 is stored, so a copy of
+    the database cannot be replayed as a login. ``csrf_token`` must accompany every
+    state-changing request of the session."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class InterpretationDraft(Base):
+    """An interpretation written by a reviewer in the review page, validated against the official
+    texts when saved and approved; approved ones are exported as knowledge-base YAML (masked)."""
+
+    __tablename__ = "interpretation_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(100), unique=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="interpretation")
+    question: Mapped[str] = mapped_column(Text)
+    phrasings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    cites: Mapped[list[str]] = mapped_column(JSON, default=list)
+    region: Mapped[str] = mapped_column(String(32), default="全国")
+    status: Mapped[str] = mapped_column(String(16), default=DraftStatus.DRAFT.value, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

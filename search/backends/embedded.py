@@ -21,6 +21,10 @@ from search.types import BackendHealth, BackendHit, BackendQuery, Filters, Index
 COLUMN_WEIGHTS = (2.0, 1.0, 3.0)
 EXPANSION_WEIGHT = 0.4
 MAX_QUERY_TOKENS = 64
+# Terms found in more than this share of units carry almost no bm25 weight (idf ≈ 0) but make
+# every query scan most of the index; they are left out of the MATCH unless nothing else is left.
+COMMON_TERM_SHARE = 0.12
+MIN_UNITS_TO_PRUNE = 1000
 _WORD = re.compile(r"\w", re.UNICODE)
 
 _SCHEMA = """
@@ -34,6 +38,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5(
     title_tokens, body_tokens, phrasing_tokens,
     tokenize="unicode61 remove_diacritics 0 tokenchars '+'"
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS units_vocab USING fts5vocab(units_fts, 'row');
 """
 
 
@@ -197,12 +202,30 @@ class EmbeddedBackend:
         row = self._conn().execute("SELECT payload FROM units WHERE uid = ?", (uid,)).fetchone()
         return doc_from_json(row[0]) if row else None
 
-    def _scored(self, expression: str, filters: Filters, limit: int) -> dict[int, tuple[float, str]]:
+    def _common_terms(self) -> frozenset[str]:
+        """Terms in more than COMMON_TERM_SHARE of the units (cached per index file)."""
+        conn = self._conn()
+        if getattr(self._local, "common_for", None) is conn:
+            return self._local.common  # type: ignore[no-any-return]
+        total = int(conn.execute("SELECT COUNT(*) FROM units").fetchone()[0])
+        if total < MIN_UNITS_TO_PRUNE:
+            self._local.common, self._local.common_for = frozenset(), conn
+            return self._local.common  # type: ignore[no-any-return]
+        rows = conn.execute("SELECT term FROM units_vocab WHERE doc > ?", (total * COMMON_TERM_SHARE,)).fetchall()
+        self._local.common, self._local.common_for = frozenset(r[0] for r in rows), conn
+        return self._local.common  # type: ignore[no-any-return]
+
+    def _prune(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        common = self._common_terms()
+        kept = tuple(t for t in tokens if t not in common)
+        return kept or tokens
+
+    def _scored(self, expression: str, filters: Filters, limit: int) -> dict[int, float]:
         where, params = _filter_sql(filters)
+        join = " JOIN units u ON u.rowid = f.rowid" if where else ""
         sql = (
-            f"SELECT f.rowid, -bm25(units_fts, {COLUMN_WEIGHTS[0]}, {COLUMN_WEIGHTS[1]}, {COLUMN_WEIGHTS[2]}) AS s, u.payload "
-            "FROM units_fts f JOIN units u ON u.rowid = f.rowid "
-            f"WHERE units_fts MATCH ?{where} ORDER BY s DESC LIMIT ?"
+            f"SELECT f.rowid, -bm25(units_fts, {COLUMN_WEIGHTS[0]}, {COLUMN_WEIGHTS[1]}, {COLUMN_WEIGHTS[2]}) AS s "
+            f"FROM units_fts f{join} WHERE units_fts MATCH ?{where} ORDER BY s DESC LIMIT ?"
         )
         try:
             rows = self._conn().execute(sql, [expression, *params, limit]).fetchall()
@@ -210,24 +233,24 @@ class EmbeddedBackend:
             if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
                 return {}
             raise SearchUnavailable(f"嵌入式索引查询失败: {exc.__class__.__name__}") from exc
-        return {rowid: (score, payload) for rowid, score, payload in rows}
+        return {rowid: score for rowid, score in rows}
 
     def search(self, query: BackendQuery) -> list[BackendHit]:
         """bm25 over the citizen's tokens plus a down-weighted bm25 over synonym expansions."""
         if query.size <= 0:
             return []
-        main_expr = _match_expression(query.tokens)
-        exp_expr = _match_expression(query.expansions)
+        main_expr = _match_expression(self._prune(query.tokens))
+        exp_expr = _match_expression(self._prune(query.expansions))
         pool = max(query.size * 3, 100)
         main = self._scored(main_expr, query.filters, pool) if main_expr else {}
         extra = self._scored(exp_expr, query.filters, pool) if exp_expr else {}
-        combined: dict[int, tuple[float, str]] = {}
-        for rowid in main.keys() | extra.keys():
-            score = main.get(rowid, (0.0, ""))[0] + EXPANSION_WEIGHT * extra.get(rowid, (0.0, ""))[0]
-            payload = (main.get(rowid) or extra[rowid])[1]
-            combined[rowid] = (score, payload)
-        ranked = sorted(combined.items(), key=lambda kv: (-kv[1][0], kv[0]))[: query.size]
-        return [BackendHit(doc_from_json(payload), score) for _, (score, payload) in ranked]
+        combined = {rowid: main.get(rowid, 0.0) + EXPANSION_WEIGHT * extra.get(rowid, 0.0) for rowid in main.keys() | extra.keys()}
+        ranked = sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))[: query.size]
+        if not ranked:
+            return []
+        marks = ",".join("?" * len(ranked))
+        payloads = dict(self._conn().execute(f"SELECT rowid, payload FROM units WHERE rowid IN ({marks})", [r for r, _ in ranked]).fetchall())
+        return [BackendHit(doc_from_json(payloads[rowid]), score) for rowid, score in ranked]
 
     def health(self) -> BackendHealth:
         try:

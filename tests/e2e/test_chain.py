@@ -33,7 +33,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         rasa_port=_free_port(),
         actions_port=_free_port(),
         log_dir=workdir / "log",
-        extra_env={"DATABASE_URL": f"sqlite:///{workdir / 'gateway.sqlite3'}"},
+        extra_env={"DATABASE_URL": f"sqlite:///{workdir / 'gateway.sqlite3'}", "GATEWAY_VAR_DIR": str(workdir / "var")},
     )
     stack = Stack(config)
     stack.start(timeout=300)

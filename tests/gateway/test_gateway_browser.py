@@ -19,7 +19,12 @@ from tests.gateway.gateway_fakes import FakeRasa, LocalServer, envelope
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")]
+pytestmark = [pytest.mark.browser]
+
+
+def setup_module() -> None:
+    """Browser tests never skip silently: `make test` installs Debian's chromium first."""
+    assert CHROMIUM is not None, "Chromium is not installed (make system-deps installs it)"
 
 SOURCE = {
     "kind": "policy",

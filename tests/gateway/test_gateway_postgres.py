@@ -32,7 +32,7 @@ def pg_url() -> Iterator[str]:
     """A fresh database created for this run (and dropped after), never an existing one."""
     with postgres_url() as server_url:
         if server_url is None:
-            pytest.skip("PostgreSQL is not installed")
+            pytest.fail("PostgreSQL is not installed (make system-deps installs it); these tests never skip silently")
         name = f"gateway_test_{secrets.token_hex(4)}"
         admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -416,7 +416,7 @@ class EsCluster:
             self._check_alive()
             target = url or self.live_urls[0]
             code, body = http_json(
-                f"{target}/_cluster/health?wait_for_status={status}&wait_for_nodes={want}" "&timeout=1s",
+                f"{target}/_cluster/health?wait_for_status={status}&wait_for_nodes={want}&timeout=1s",
                 timeout=5,
             )
             if code == 200 and isinstance(body, dict):
@@ -437,7 +437,7 @@ class EsCluster:
     def _check_alive(self) -> None:
         code = self.process.poll()
         if code is not None:
-            raise EsRunnerError(f"Elasticsearch JVM exited with code {code}\n--- JVM log tail ---\n" f"{self.log_tail()}")
+            raise EsRunnerError(f"Elasticsearch JVM exited with code {code}\n--- JVM log tail ---\n{self.log_tail()}")
 
     def _command(self, line: str, expect: str, *, timeout: float = 60.0) -> None:
         """Send one control line to EsRunner and wait for its ``ES_RUNNER OK``/``ERR`` answer
@@ -454,9 +454,9 @@ class EsCluster:
             with open(self.log_path, "rb") as fh:
                 fh.seek(offset)
                 text = fh.read().decode("utf-8", "replace")
-            if f"ES_RUNNER OK {expect}" in text:
-                return
             for row in text.splitlines():
+                if row.strip() == f"ES_RUNNER OK {expect}":
+                    return
                 if "ES_RUNNER ERR" in row:
                     raise EsRunnerError(f"{line!r} failed: {row.split('ES_RUNNER ERR', 1)[1]}")
             self._check_alive()

@@ -1,0 +1,1 @@
+"""The hotline agents' console: queue, claim, transcript, reply, close, hand back, search."""

@@ -1,0 +1,1 @@
+"""Staff review: unanswered questions and 没帮助 feedback, interpretation drafts, exports."""
