@@ -73,8 +73,8 @@ test: env system-deps index ## Run every test (pytest incl. Elasticsearch and br
 	$(VENV_BOT)/bin/rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data bot/data
 	@model=$$($(PY) scripts/model.py) && \
 	  $(VENV_BOT)/bin/rasa test core --model "$$model" --stories bot/tests/test_stories.yml --endpoints bot/endpoints.yml --fail-on-prediction-errors --out var/results/core
-	RASA_MODEL=$$($(PY) scripts/model.py) $(PY) -m pytest tests
-	RASA_MODEL=$$($(PY) scripts/model.py) $(VENV_BOT)/bin/python -m pytest tests/actions -p no:cacheprovider
+	$(VENV_BOT)/bin/python -m pytest tests/actions -p no:cacheprovider
+	RASA_MODEL=$$($(PY) scripts/model.py) $(PY) -m pytest tests --ignore=tests/actions
 
 lock: ## Re-resolve the lock files from requirements/*.in
 	$(UV) pip compile --quiet requirements/app.in --python-version 3.11 -o requirements/app.lock

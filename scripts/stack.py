@@ -177,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     for service in stack.services:
         print(f"  {service.name:8s} log: {service.log}")
     print("Starting (Rasa takes about half a minute to load) …")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM stop all three, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         stack.start()
     except KeyboardInterrupt:
