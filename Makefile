@@ -58,8 +58,11 @@ eval-retrieval: env ## Contract 4: QUERIES=file [CORPUS=kb|national] [BACKEND=em
 eval-intents: env ## Contract 5: NLU=file (Rasa NLU YAML); last line is the JSON summary
 	@model=$$($(PY) scripts/model.py) && $(PY) scripts/eval_intents.py --nlu "$(NLU)" --model "$$model"
 
-bench: env index ## Run the benchmarks (results in bench/README.md)
+bench: env index ## Run the benchmarks (results and machine in bench/README.md)
 	$(PY) bench/run.py
+	$(PY) bench/chat_latency.py
+	@if [ -f bench/wechat_callback.py ]; then $(PY) bench/wechat_callback.py; fi
+	@if [ -f bench/nlu_bench.py ]; then $(VENV_BOT)/bin/python bench/nlu_bench.py; fi
 
 lint: env ## ruff and mypy
 	$(VENV)/bin/ruff check .
