@@ -188,6 +188,9 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     return clauses
 
 
+HEAVY_SOURCE_FIELDS = ("title_tokens", "body_tokens")
+
+
 def build_search_body(query: BackendQuery) -> dict[str, Any] | None:
     """The ``_search`` body for an analyzed query, or None when there is nothing to match.
 
@@ -240,6 +243,9 @@ def build_search_body(query: BackendQuery) -> dict[str, Any] | None:
         "sort": [{"_score": {"order": "desc"}}, {"uid": {"order": "asc"}}],
         "track_scores": True,
         "track_total_hits": False,
+        # The long pre-tokenized fields are only needed for matching; not shipping them back
+        # halves the latency of a 60-hit search (hits carry them as "").
+        "_source": {"excludes": list(HEAVY_SOURCE_FIELDS)},
     }
 
 

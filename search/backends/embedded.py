@@ -19,6 +19,8 @@ from search.types import BackendHealth, BackendHit, BackendQuery, Filters, Index
 
 # bm25() weights for (title_tokens, body_tokens, phrasing_tokens).
 COLUMN_WEIGHTS = (2.0, 1.0, 3.0)
+# Token fields live in the FTS table; the stored payload leaves out the two long ones.
+TOKEN_FIELDS = ("title_tokens", "body_tokens")
 EXPANSION_WEIGHT = 0.4
 MAX_QUERY_TOKENS = 64
 # Terms found in more than this share of units carry almost no bm25 weight (idf ≈ 0) but make
@@ -120,7 +122,7 @@ class EmbeddedBackend:
                 conn.execute("DELETE FROM units WHERE rowid = ?", (row[0],))
             cur = conn.execute(
                 "INSERT INTO units (uid, source_kind, topic, region, validity, doc_kind, date, payload) VALUES (?,?,?,?,?,?,?,?)",
-                (doc.uid, doc.source_kind, doc.topic, doc.region, doc.validity, doc.doc_kind, doc.date, doc_to_json(doc)),
+                (doc.uid, doc.source_kind, doc.topic, doc.region, doc.validity, doc.doc_kind, doc.date, doc_to_json(doc, without=TOKEN_FIELDS)),
             )
             conn.execute(
                 "INSERT INTO units_fts (rowid, title_tokens, body_tokens, phrasing_tokens) VALUES (?,?,?,?)",
@@ -174,7 +176,7 @@ class EmbeddedBackend:
     def _flush(conn: sqlite3.Connection, batch: list[tuple[int, IndexDoc]]) -> int:
         conn.executemany(
             "INSERT INTO units (rowid, uid, source_kind, topic, region, validity, doc_kind, date, payload) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(r, d.uid, d.source_kind, d.topic, d.region, d.validity, d.doc_kind, d.date, doc_to_json(d)) for r, d in batch],
+            [(r, d.uid, d.source_kind, d.topic, d.region, d.validity, d.doc_kind, d.date, doc_to_json(d, without=TOKEN_FIELDS)) for r, d in batch],
         )
         conn.executemany(
             "INSERT INTO units_fts (rowid, title_tokens, body_tokens, phrasing_tokens) VALUES (?,?,?,?)",

@@ -20,13 +20,19 @@ def doc_from_dict(data: dict[str, Any]) -> IndexDoc:
     """Rebuild an IndexDoc, ignoring engine-added fields."""
     names = {f.name for f in dataclasses.fields(IndexDoc)}
     values = {k: v for k, v in data.items() if k in names}
+    values.setdefault("title_tokens", "")  # left out of search hits by some backends
+    values.setdefault("body_tokens", "")
     values["article_keys"] = tuple(values.get("article_keys") or ())
     values["extra"] = dict(values.get("extra") or {})
     return IndexDoc(**values)
 
 
-def doc_to_json(doc: IndexDoc) -> str:
-    return json.dumps(doc_to_dict(doc), ensure_ascii=False)
+def doc_to_json(doc: IndexDoc, *, without: tuple[str, ...] = ()) -> str:
+    """JSON of the unit; ``without`` leaves out fields the engine keeps elsewhere (tokens)."""
+    data = doc_to_dict(doc)
+    for name in without:
+        data.pop(name, None)
+    return json.dumps(data, ensure_ascii=False)
 
 
 def doc_from_json(text: str) -> IndexDoc:
