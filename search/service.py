@@ -12,14 +12,15 @@ Ranking (justified by ``make eval-retrieval`` numbers in bench/README.md):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
-from knowledge_base.keys import normalize_key
+from knowledge_base.keys import key_title, normalize_key
 from knowledge_base.regions import NATIONAL, applies_to, normalize_region, province_of
 from search.analyzer import AnalyzedQuery, Analyzer
 from search.backends.base import SearchBackend
 from search.highlight import highlight
-from search.types import BackendQuery, Filters, IndexDoc
+from search.types import BackendHit, BackendQuery, Filters, IndexDoc
 
 INTERPRETATION_BOOST = 1.6
 TOPIC_MATCH_BOOST = 1.25
@@ -85,8 +86,11 @@ class PolicySearch:
         )
         pool = max(CANDIDATE_POOL, request.size * 2)
         raw = self.backend.search(BackendQuery(analyzed.tokens, analyzed.expansions, filters, pool))
+        named = [] if request.include_expired else self._named_expired(request.text, analyzed, filters)
         region = normalize_region(request.region)
         ranked = [self._rerank(hit.doc, hit.score, request, region) for hit in raw]
+        for hit in named:
+            ranked.append(RankedHit(hit.doc, hit.score, hit.score, [f"{hit.doc.validity}, named by the citizen"] if request.explain else []))
         ranked.sort(key=lambda h: (-h.score, h.doc.uid))
         ranked = ranked[: request.size]
         if request.highlight:
@@ -94,6 +98,16 @@ class PolicySearch:
             for hit in ranked:
                 hit.highlights = highlight(hit.doc.text, words)
         return SearchResult(analyzed, ranked)
+
+    def _named_expired(self, text: str, analyzed: AnalyzedQuery, filters: Filters) -> list[BackendHit]:
+        """Expired texts the citizen names explicitly (their title appears in the question).
+
+        They are searchable on explicit request only; the reply must then say they have expired
+        and what replaced them (see actions.replies)."""
+        expired_filters = replace(filters, validities=("已失效", "已修订"))
+        hits = self.backend.search(BackendQuery(analyzed.tokens, analyzed.expansions, expired_filters, 5))
+        compact = re.sub(r"\s+", "", text)
+        return [hit for hit in hits if key_title(hit.doc.title) and key_title(hit.doc.title) in compact]
 
     def _rerank(self, doc: IndexDoc, engine_score: float, request: SearchRequest, region: str | None) -> RankedHit:
         score = engine_score

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,13 +19,18 @@ pytest.importorskip("rasa_sdk", reason="action tests run in .venv-bot (make test
 @pytest.fixture(scope="session")
 def fixture_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from actions.search_client import policy_search
+    from knowledge_base.settings import KB_DIR
     from search.analyzer import default_analyzer
     from search.build import build
     from search.settings import SearchSettings
 
     index_dir = tmp_path_factory.mktemp("actions-index")
+    kb_dir = tmp_path_factory.mktemp("actions-kb") / "kb"
+    shutil.copytree(FIXTURES / "kb", kb_dir)
+    # the official texts' metadata of record (replacements of expired texts) is the real one
+    shutil.copy(KB_DIR / "metadata_overrides.yml", kb_dir / "metadata_overrides.yml")
     saved = {k: os.environ.get(k) for k in ("KB_DIR", "SEARCH_INDEX_DIR", "SEARCH_BACKEND")}
-    os.environ.update({"KB_DIR": str(FIXTURES / "kb"), "SEARCH_INDEX_DIR": str(index_dir), "SEARCH_BACKEND": "embedded"})
+    os.environ.update({"KB_DIR": str(kb_dir), "SEARCH_INDEX_DIR": str(index_dir), "SEARCH_BACKEND": "embedded"})
     policy_search.cache_clear()
     default_analyzer.cache_clear()
     result = build("kb", if_changed=False, settings=SearchSettings.from_env())

@@ -115,3 +115,20 @@ def test_draft_entries_are_not_published(fixture_index: Path) -> None:
 
     hits = policy_search().search(SearchRequest(text="草稿条目不会发布 未审核条目")).hits
     assert all(h.doc.uid != "interp:fx-draft-never-shown" for h in hits)
+
+
+def test_expired_text_is_never_presented_as_current(fixture_index: Path) -> None:
+    from actions.replies import answer_from_hits
+    from actions.search_client import policy_search
+    from search.service import RankedHit, SearchRequest
+    from search.types import BackendQuery, Filters
+
+    search = policy_search()
+    analyzed = search.analyzer.analyze_query("劳动争议案件 适用法律 解释")
+    expired = search.backend.search(BackendQuery(analyzed.tokens, (), Filters(validities=("已失效",)), 5))
+    assert expired, "the index keeps expired texts"
+    assert all(h.doc.uid not in {x.doc.uid for x in expired} for h in search.search(SearchRequest(text="劳动争议案件 适用法律 解释")).hits)
+    doc = expired[0].doc
+    text, sources = answer_from_hits(search, [RankedHit(doc, 1.0, 1.0)], search.analyzer.analyze_query(doc.title))  # type: ignore[misc]
+    assert "已失效" in text and "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）" in text
+    assert sources[0]["validity"] == "已失效"

@@ -160,6 +160,14 @@ def test_expired_only_on_request_and_below_current(loaded: SearchBackend, analyz
     assert expired and any("已失效" in f for f in expired[0].factors)
 
 
+def test_expired_text_named_by_the_citizen_is_found_and_marked(loaded: SearchBackend, analyzer: Analyzer) -> None:
+    service = PolicySearch(loaded, analyzer)
+    hits = service.search(SearchRequest(text="劳动保险条例里因工负伤诊疗费谁出", explain=True)).hits
+    named = [h for h in hits if h.doc.uid == "a4"]
+    assert named and named[0].doc.validity == "已失效"
+    assert any("named by the citizen" in f for f in named[0].factors)
+
+
 def test_region_ranks_citizens_region_first(loaded: SearchBackend, analyzer: Analyzer) -> None:
     service = PolicySearch(loaded, analyzer)
     other = service.search(SearchRequest(text="书面劳动合同 期满 通知", region="广东省", explain=True)).hits
