@@ -105,6 +105,11 @@ def derive_config(variant: str, diet_epochs: int) -> dict[str, Any]:
         pipeline[idx] = copy.deepcopy(LIGHT)
     elif variant == "diet":
         pipeline[idx] = diet(diet_epochs)
+        # DIET also reads token-level (sequence) features: give it the lexical-syntactic ones that
+        # the linear classifier cannot use (it only sees sentence features).
+        if not any(c["name"] == "LexicalSyntacticFeaturizer" for c in pipeline):
+            after = next((i for i, c in enumerate(pipeline) if c["name"] == "RegexFeaturizer"), 0)
+            pipeline.insert(after + 1, {"name": "LexicalSyntacticFeaturizer"})
     else:
         raise SystemExit(f"unknown variant {variant!r} (light, diet, current)")
     config["policies"] = []  # NLU only
@@ -181,7 +186,7 @@ def run_variant(variant: str, diet_epochs: int, heldout: Path, repeat: int) -> d
     gold, pred, fallback_count = [], [], 0
     ent_tp = ent_fp = ent_fn = 0
     errors = []
-    for message, result in zip(examples, results):
+    for message, result in zip(examples, results, strict=False):
         if fallback_classifier.is_fallback_classifier_prediction(result):
             fallback_count += 1
             result = fallback_classifier.undo_fallback_prediction(result)
@@ -199,21 +204,21 @@ def run_variant(variant: str, diet_epochs: int, heldout: Path, repeat: int) -> d
 
     intents = sorted(set(gold))
     _, _, f1s, support = precision_recall_fscore_support(gold, pred, labels=intents, zero_division=0)
-    per_intent = {i: round(float(f), 4) for i, f in zip(intents, f1s)}
+    per_intent = {i: round(float(f), 4) for i, f in zip(intents, f1s, strict=False)}
     topics = [t for t in topic_intents() if t in per_intent]
     topic_set = set(topics)
-    confusion = Counter((g, p) for g, p in zip(gold, pred) if g != p)
+    confusion = Counter((g, p) for g, p in zip(gold, pred, strict=False) if g != p)
     ent_p = ent_tp / (ent_tp + ent_fp) if ent_tp + ent_fp else 0.0
     ent_r = ent_tp / (ent_tp + ent_fn) if ent_tp + ent_fn else 0.0
     return {
         "variant": variant,
         "classifier": next(c for c in config["pipeline"] if c["name"] in INTENT_CLASSIFIERS),
         "heldout_examples": len(gold),
-        "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4),
+        "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=False)) / len(gold), 4),
         "macro_f1": round(sum(per_intent.values()) / len(per_intent), 4),
         "macro_f1_topics": round(sum(per_intent[t] for t in topics) / len(topics), 4),
         "accuracy_topics": round(
-            sum(g == p for g, p in zip(gold, pred) if g in topic_set) / sum(g in topic_set for g in gold), 4),
+            sum(g == p for g, p in zip(gold, pred, strict=False) if g in topic_set) / sum(g in topic_set for g in gold), 4),
         "per_intent_f1": per_intent,
         "fallback_predictions": fallback_count,
         "entities": {"precision": round(ent_p, 4), "recall": round(ent_r, 4),
@@ -269,7 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_variant(args.single, args.diet_epochs, args.heldout, args.repeat), ensure_ascii=False))
         return 0
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
+    # RASA_MAX_CACHE_SIZE=0: no reuse of Rasa's training cache (~/.rasa/cache), so the training time
+    # is the full time from scratch every run.
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false",
+               RASA_MAX_CACHE_SIZE="0")
     summary: dict[str, Any] = {"machine": machine(), "heldout": str(args.heldout.relative_to(ROOT))
                                if args.heldout.is_relative_to(ROOT) else str(args.heldout), "variants": {}}
     for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:

@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from gateway.auth.guards import install_login_redirect
 from gateway.content.library import ContentLibrary
 from gateway.content.views import validity_class
 from gateway.errors import install_error_handlers
@@ -22,7 +24,8 @@ from gateway.metrics import GatewayMetrics
 from gateway.middleware import BodySizeLimitMiddleware, ObservabilityMiddleware, SecurityHeadersMiddleware
 from gateway.rasa.client import RasaClient
 from gateway.ratelimit import RateLimiter
-from gateway.routers import chat, health, pages
+from gateway.routers import chat, console, health, pages, review, staff, wechat
+from gateway.service_errors import install_service_error_handler
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from gateway.store.database import create_db_engine, create_session_factory
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SearchBackendFactory = Callable[[], SearchBackend]
 LibraryLoader = Callable[[], ContentLibrary]
+AnalyzerFactory = Callable[[], Any]
 
 
 def default_search_backend() -> SearchBackend:
@@ -61,6 +65,7 @@ def _start(
     templates: Jinja2Templates,
     search_backend_factory: SearchBackendFactory,
     library_loader: LibraryLoader,
+    analyzer_factory: AnalyzerFactory | None = None,
 ) -> GatewayState:
     """Blocking startup work (run in a thread): var dir, secret key, migrations, library."""
     settings.ensure_var_dir()
@@ -94,6 +99,8 @@ def _start(
         search_backend=search_backend,
         session_limiter=RateLimiter(settings.rate_limit_session_per_minute),
         ip_limiter=RateLimiter(settings.rate_limit_ip_per_minute),
+        login_limiter=RateLimiter(settings.login_rate_per_minute),
+        analyzer_factory=analyzer_factory,
     )
 
 
@@ -102,9 +109,11 @@ def create_app(
     *,
     search_backend_factory: SearchBackendFactory | None = None,
     library_loader: LibraryLoader | None = None,
+    analyzer_factory: AnalyzerFactory | None = None,
 ) -> FastAPI:
     """Build the gateway application. ``settings`` default to the environment; the factories
-    let an embedding program choose the search backend and the library source."""
+    let an embedding program choose the search backend, the library source and the search
+    analyzer of the agent console (default: built from the knowledge base on first search)."""
     settings = settings or Settings()
     install_pii_masking()
     metrics = GatewayMetrics()
@@ -119,6 +128,7 @@ def create_app(
             templates,
             search_backend_factory or default_search_backend,
             library_loader or default_library,
+            analyzer_factory,
         )
         app.state.gateway = state
         log.info("gateway ready (database %s)", state.engine.dialect.name)
@@ -132,8 +142,16 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     install_error_handlers(app)
+    install_service_error_handler(app)
+    install_login_redirect(app)
     app.include_router(chat.router)
+    app.include_router(staff.router)
+    app.include_router(console.router)
+    app.include_router(console.api)
+    app.include_router(review.router)
+    app.include_router(review.api)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(wechat.router)  # contract 6: GET/POST /wechat
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return app

@@ -68,8 +68,13 @@ class ObservabilityMiddleware:
             access_log.info("%s %s %s %.0fms", method, route, status, elapsed * 1000)
 
 
+NO_STORE_PREFIXES = ("/console", "/review", "/api/console", "/api/review", "/api/chat")
+"""Staff pages and APIs, and citizens' transcripts: personal data, never cached by browsers or proxies."""
+
+
 class SecurityHeadersMiddleware:
-    """No sniffing, no referrer (URLs can hold session ids), no framing, same-origin scripts only."""
+    """No sniffing, no referrer (URLs can hold session ids), no framing, same-origin scripts only
+    (no inline scripts), and ``Cache-Control: no-store`` on staff pages and conversation data."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,11 +84,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        no_store = str(scope.get("path", "")).startswith(NO_STORE_PREFIXES)
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if no_store and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 

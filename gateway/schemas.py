@@ -53,6 +53,7 @@ class TranscriptMessage(ChatMessage):
     id: int
     role: Literal["citizen", "bot", "agent", "system"]
     created_at: str
+    from_staff: bool = False
 
 
 class TranscriptResponse(BaseModel):
@@ -60,3 +61,5 @@ class TranscriptResponse(BaseModel):
     status: StatusName
     topic: str | None
     messages: list[TranscriptMessage]
+    queue_position: int | None = None
+    """Extra field (not in contract 3): the citizen's place in the agents' queue while waiting."""

@@ -39,7 +39,7 @@ class LoadResult:
 
 
 def _as_str(value: Any) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()[:10]
     return "" if value is None else str(value).strip()
 

@@ -54,7 +54,7 @@ class KnowledgeBaseSettings:
         return self.kb_dir / "stopwords.txt"
 
     @classmethod
-    def from_env(cls) -> "KnowledgeBaseSettings":
+    def from_env(cls) -> KnowledgeBaseSettings:
         raw = os.environ.get("SHARED_DATA_DIR") or str(PROJECT_ROOT.parent / "shared" / "data")
         path = Path(raw)
         if not path.is_absolute():

@@ -7,6 +7,7 @@ Standard library only: it runs before and outside both virtual environments' own
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -128,10 +129,8 @@ class Stack:
         """SIGTERM every process group, then SIGKILL what is still alive after 15 s."""
         for service in reversed(self.services):
             if service.process and service.process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 15
         for service in self.services:
             if not service.process:
@@ -139,10 +138,8 @@ class Stack:
             try:
                 service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 service.process.wait()
 
     def watch(self) -> int:

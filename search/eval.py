@@ -121,11 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             return keys
 
         result = evaluate(rows, baseline if args.baseline else ranked, args.k)
-        result = {"corpus": args.corpus, "backend": settings.backend, "system": "baseline" if args.baseline else "policy-search", **result}
+        labelled: dict[str, object] = {"corpus": args.corpus, "backend": settings.backend, "system": "baseline" if args.baseline else "policy-search"}
+        labelled.update(result)
     except Exception as exc:  # the last line is JSON, also on failure
         print(json.dumps({"error": f"{exc.__class__.__name__}: {exc}"}, ensure_ascii=False))
         return 1
-    print(json.dumps(result, ensure_ascii=False))
+    print(json.dumps(labelled, ensure_ascii=False))
     return 0
 
 

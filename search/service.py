@@ -89,8 +89,9 @@ class PolicySearch:
         named = [] if request.include_expired else self._named_expired(request.text, analyzed, filters)
         region = normalize_region(request.region)
         ranked = [self._rerank(hit.doc, hit.score, request, region) for hit in raw]
-        for hit in named:
-            ranked.append(RankedHit(hit.doc, hit.score, hit.score, [f"{hit.doc.validity}, named by the citizen"] if request.explain else []))
+        for named_hit in named:
+            factors = [f"{named_hit.doc.validity}, named by the citizen"] if request.explain else []
+            ranked.append(RankedHit(named_hit.doc, named_hit.score, named_hit.score, factors))
         ranked.sort(key=lambda h: (-h.score, h.doc.uid))
         ranked = ranked[: request.size]
         if request.highlight:

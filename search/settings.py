@@ -24,7 +24,7 @@ class SearchSettings:
     kb: KnowledgeBaseSettings
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "SearchSettings":
+    def from_env(cls, **overrides: object) -> SearchSettings:
         backend = os.environ.get("SEARCH_BACKEND", "embedded")
         if backend not in BACKENDS:
             raise ValueError(f"SEARCH_BACKEND must be one of {BACKENDS}, not {backend!r}")

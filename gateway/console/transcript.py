@@ -78,13 +78,14 @@ def agent_view(db: Session, *, conversation_id: int, viewer: User, after_id: int
         select(HandoffTicket).where(HandoffTicket.conversation_id == conversation.id).order_by(HandoffTicket.id.desc())
     ).first()
     mine = original
+    topic = conversation.topic if conversation.topic in TOPIC_LABELS else (ticket.topic if ticket else None)
     return {
         "conversation": {
             "id": conversation.id,
             "channel": conversation.channel,
             "status": conversation.status,
-            "topic": conversation.topic,
-            "topic_label": TOPIC_LABELS.get(conversation.topic or "", None),
+            "topic": topic,
+            "topic_label": TOPIC_LABELS.get(topic or "", None),
             "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
             "queue_position": queue_position(db, conversation=conversation),
             "assigned_agent": names.get(conversation.assigned_agent_id) if conversation.assigned_agent_id else None,

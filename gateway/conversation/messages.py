@@ -152,10 +152,12 @@ def message_view(message: Message) -> dict[str, Any]:
 
 def transcript_view(message: Message) -> dict[str, Any]:
     """A transcript entry for the conversation's holder: the contract fields plus who said it,
-    when, and the message id (to poll for newer messages)."""
+    when, the message id (to poll for newer messages) and whether an agent's action caused it
+    (``from_staff``: replies and 已接入/已结束 notices, which only the live stream delivers)."""
     return {
         "id": message.id,
         "role": message.sender,
         **message_view(message),
         "created_at": message.created_at.isoformat(),
+        "from_staff": message.agent_id is not None,
     }

@@ -44,3 +44,5 @@ AGENT_JOINED = "人工客服已接入，正在查看您的咨询记录，请稍�
 AGENT_CLOSED = "本次人工服务已结束，感谢您的咨询。如有新的问题，可以直接发送，智能客服将继续为您服务。"
 HANDED_BACK = "人工客服已将对话交还智能客服，您可以继续提问；如需人工服务，可再次点击“转人工”。"
 REQUEUED = "您的咨询已重新进入人工客服队列，请稍候。"
+HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+"""The chat page's permanent 转人工 button (sent to the bot, whose request_human rule hands off)."""

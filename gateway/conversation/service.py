@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.console.queue import queue_position
 from gateway.conversation import notices
 from gateway.conversation.handoff import cancel_handoff, request_handoff
 from gateway.conversation.inputs import CitizenInput, normalize_input
@@ -77,7 +78,9 @@ def handle_chat(
     conversation = find_conversation(db, session_id) or start_conversation(db, channel=channel)
     if conversation.status == Status.CLOSED:
         apply_event(db, conversation, Event.REOPEN)
-    record_citizen(db, conversation=conversation, citizen=citizen, extra_buttons=[notices.CANCEL_BUTTON])
+    record_citizen(
+        db, conversation=conversation, citizen=citizen, extra_buttons=[notices.CANCEL_BUTTON, notices.HUMAN_BUTTON]
+    )
     db.commit()  # the question is safe before the bot is asked
     metrics.messages.labels(channel, "citizen").inc()
 
@@ -248,9 +251,17 @@ class Transcript:
     status: str
     topic: str | None
     messages: list[dict[str, Any]]
+    queue_position: int | None = None
+    """1 = next to be served, while waiting for an agent; otherwise ``None`` (extra field)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id, "status": self.status, "topic": self.topic, "messages": self.messages}
+        return {
+            "session_id": self.session_id,
+            "status": self.status,
+            "topic": self.topic,
+            "messages": self.messages,
+            "queue_position": self.queue_position,
+        }
 
 
 def get_transcript(*, db: Session, session_id: str, after_id: int | None = None) -> Transcript | None:
@@ -264,5 +275,9 @@ def get_transcript(*, db: Session, session_id: str, after_id: int | None = None)
         query = query.where(Message.id > after_id)
     messages = db.scalars(query.order_by(Message.id)).all()
     return Transcript(
-        conversation.session_id, conversation.status, conversation.topic, [transcript_view(m) for m in messages]
+        conversation.session_id,
+        conversation.status,
+        conversation.topic,
+        [transcript_view(m) for m in messages],
+        queue_position(db, conversation=conversation),
     )

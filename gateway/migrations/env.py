@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from gateway.store import models  # noqa: F401  (registers the tables on Base.metadata)
 from gateway.store.base import Base
 from gateway.store.database import create_db_engine
+from gateway.wechat import models as wechat_models  # noqa: F401  (the wechat_inbound table)
 
 config = context.config
 target_metadata = Base.metadata

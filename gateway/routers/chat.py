@@ -1,13 +1,17 @@
-"""``POST /api/chat`` (contract 3) and ``GET /api/chat/{session_id}`` (the holder's transcript)."""
+"""``POST /api/chat`` (contract 3), ``GET /api/chat/{session_id}`` (the holder's transcript) and
+``GET /api/chat/{session_id}/events`` (live agent messages and status, Server-Sent Events)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 
 from gateway.conversation import notices
+from gateway.conversation.events import event_stream
 from gateway.conversation.service import get_transcript, handle_chat
+from gateway.conversation.sessions import find_conversation
 from gateway.dependencies import DbDep, StateDep, client_ip
 from gateway.schemas import ChatRequest, ChatResponse, TranscriptResponse
 
@@ -48,3 +52,34 @@ def get_chat(
     if transcript is None:
         raise HTTPException(404, notices.SESSION_NOT_FOUND)
     return transcript.as_dict()
+
+
+@router.get("/{session_id}/events", response_class=StreamingResponse)
+def chat_events(
+    session_id: str,
+    request: Request,
+    state: StateDep,
+    after: Annotated[int | None, Query(ge=0, description="only messages with a larger id")] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-Sent Events for the holder of the session id: agent messages and status changes
+    (see :mod:`gateway.conversation.events`). 404 for ids the server did not issue; opening a
+    stream counts against the per-address rate limit (reconnects are rare: every few minutes)."""
+    if not state.ip_limiter.allow(client_ip(request)):
+        state.metrics.rate_limited.labels("ip").inc()
+        raise HTTPException(429, notices.RATE_LIMITED)
+    with state.session_factory() as db:  # not held open for the stream's lifetime
+        conversation = find_conversation(db, session_id)
+    if conversation is None:
+        raise HTTPException(404, notices.SESSION_NOT_FOUND)
+    resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    stream = event_stream(
+        factory=state.session_factory,
+        conversation_id=conversation.id,
+        after_id=max(after or 0, resume),
+        poll_seconds=state.settings.sse_poll_seconds,
+        max_seconds=state.settings.sse_max_seconds,
+        is_disconnected=request.is_disconnected,
+    )
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

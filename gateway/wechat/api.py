@@ -117,9 +117,7 @@ class WeChatAPI:
 
     def send_text(self, openid: str, content: str) -> None:
         """Send one customer-service text message; raises :class:`WeChatAPIError`."""
-        body = json.dumps(
-            {"touser": openid, "msgtype": "text", "text": {"content": content}}, ensure_ascii=False
-        ).encode("utf-8")
+        body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": content}}, ensure_ascii=False).encode("utf-8")
         token = self.access_token()
         for attempt in (1, 2):
             try:

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,9 +56,7 @@ def begin(db: Session, *, key: str, openid: str, msg_type: str) -> bool:
 
 def seen(db: Session, key: str) -> Seen | None:
     row = db.execute(
-        select(WeChatInbound.status, WeChatInbound.reply, WeChatInbound.delivered_via).where(
-            WeChatInbound.dedup_key == key
-        )
+        select(WeChatInbound.status, WeChatInbound.reply, WeChatInbound.delivered_via).where(WeChatInbound.dedup_key == key)
     ).first()
     return None if row is None else Seen(status=row.status, reply=row.reply, delivered_via=row.delivered_via)
 
@@ -77,12 +75,10 @@ def claim_delivery(db: Session, *, key: str, via: str) -> bool:
     """Compare-and-set the delivery channel. ``passive`` succeeds unless the CS API was chosen
     (a repeated passive reply is harmless: WeChat shows the one it receives); ``custom``
     succeeds only if nothing was delivered yet."""
-    condition = WeChatInbound.delivered_via.is_(None)
+    condition: ColumnElement[bool] = WeChatInbound.delivered_via.is_(None)
     if via == Delivery.PASSIVE:
         condition = or_(condition, WeChatInbound.delivered_via == Delivery.PASSIVE)
-    result = db.execute(
-        update(WeChatInbound).where(WeChatInbound.dedup_key == key, condition).values(delivered_via=via)
-    )
+    result = db.execute(update(WeChatInbound).where(WeChatInbound.dedup_key == key, condition).values(delivered_via=via))
     db.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

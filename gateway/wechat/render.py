@@ -115,9 +115,7 @@ def _join(*blocks: str) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def render_messages(
-    messages: Iterable[Mapping[str, Any]], *, base_url: str | None, limit: int = TEXT_LIMIT_BYTES
-) -> Rendered:
+def render_messages(messages: Iterable[Mapping[str, Any]], *, base_url: str | None, limit: int = TEXT_LIMIT_BYTES) -> Rendered:
     """One WeChat text for the answer's messages (contract-3 dicts), within ``limit`` bytes."""
     messages = list(messages)
     body = "\n\n".join(str(m.get("text") or "").strip() for m in messages if str(m.get("text") or "").strip())

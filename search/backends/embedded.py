@@ -10,7 +10,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from search.backends.base import SearchUnavailable
@@ -158,14 +158,10 @@ class EmbeddedBackend:
     def _insert_fast(conn: sqlite3.Connection, docs: Iterable[IndexDoc]) -> int:
         """Bulk load into an empty index: no per-row existence checks (uids must be unique)."""
 
-        def rows() -> Iterator[tuple[object, ...]]:
-            for rowid, doc in enumerate(docs, start=1):
-                yield (rowid, doc)
-
         written = 0
         batch: list[tuple[int, IndexDoc]] = []
-        for item in rows():
-            batch.append(item)  # type: ignore[arg-type]
+        for item in enumerate(docs, start=1):
+            batch.append(item)
             if len(batch) >= 2000:
                 written += EmbeddedBackend._flush(conn, batch)
                 batch = []

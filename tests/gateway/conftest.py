@@ -128,3 +128,12 @@ def db(settings: Settings, client: TestClient) -> Iterator[Session]:
     with factory() as session:
         yield session
     engine.dispose()
+
+
+@pytest.fixture
+def db_factory(settings: Settings) -> Iterator[Callable[[], Session]]:
+    """Sessions on the test's SQLite file, for tests that start their own app (use after the app
+    has migrated it)."""
+    engine = create_db_engine(settings.database_url)
+    yield create_session_factory(engine)
+    engine.dispose()

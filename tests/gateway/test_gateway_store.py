@@ -33,6 +33,9 @@ TABLES = {
     "unanswered_questions",
     "users",
     "audit_events",
+    "staff_sessions",
+    "interpretation_drafts",
+    "wechat_inbound",
     "alembic_version",
 }
 

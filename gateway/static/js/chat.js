@@ -1,8 +1,11 @@
 /* Web chat of the 人社 policy-consultation bot: plain JS, no dependencies.
  * - POST /api/chat {session_id, text} or {session_id, payload} (a button); the session id the
  *   server returns is kept in localStorage so a reload continues the conversation
- *   (GET /api/chat/{session_id} returns the transcript).
- * - While the conversation waits for or is with an agent, new agent messages are polled.
+ *   (GET /api/chat/{session_id} returns the transcript and the place in the agents' queue).
+ * - While the conversation waits for or is with an agent, the page subscribes to
+ *   GET /api/chat/{session_id}/events (Server-Sent Events): agent replies and status changes
+ *   arrive live (the message list is an aria-live region); EventSource reconnects by itself and
+ *   resumes from the last event id; after a reload the page subscribes again.
  * - Everything is rendered with textContent, never as markup: bot and agent text is data.
  */
 (function () {
@@ -19,13 +22,17 @@
   var errorLine = document.getElementById("error");
   var counter = document.getElementById("counter");
   var newChat = document.getElementById("new-chat");
+  var askHuman = document.getElementById("ask-human");
   var maxChars = parseInt(root.getAttribute("data-max-chars"), 10) || 1000;
   var hotline = root.getAttribute("data-hotline") || "12333";
 
   var sessionId = null;
   var lastSeenId = 0;
+  var rendered = {};
   var status = "bot";
+  var queuePosition = null;
   var busy = false;
+  var events = null;
   var pollTimer = null;
 
   try { sessionId = window.localStorage.getItem(STORAGE_KEY); } catch (e) { sessionId = null; }
@@ -33,11 +40,17 @@
   var ROLE_LABEL = { citizen: "我", bot: "智能客服", agent: "人工客服", system: "系统提示" };
   var STATUS_TEXT = {
     bot: "智能客服为您服务",
-    waiting_agent: "正在为您转接人工客服，请稍候…（也可拨打" + hotline + "）",
     with_agent: "人工客服已接入，正在为您服务",
     closed: "本次对话已结束，发送新消息将开始新的咨询"
   };
   var VALIDITY_CLASS = { "现行有效": "current", "已修订": "revised", "已失效": "expired" };
+
+  function waitingText(position) {
+    var where = "";
+    if (position === 1) { where = "您是下一位，"; }
+    else if (position > 1) { where = "您前面还有" + (position - 1) + "位市民，"; }
+    return "正在为您转接人工客服，" + where + "请稍候…（也可拨打" + hotline + "）";
+  }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -90,6 +103,10 @@
   }
 
   function addMessage(role, message) {
+    if (message.id) {
+      if (rendered[message.id]) { return; }
+      rendered[message.id] = true;
+    }
     var li = el("li", "message " + role);
     li.appendChild(el("span", "who", ROLE_LABEL[role] || ""));
     var bubble = el("div", "bubble");
@@ -103,11 +120,16 @@
     li.scrollIntoView({ block: "end", behavior: "smooth" });
   }
 
-  function setStatus(next) {
+  function setStatus(next, position) {
+    var changed = next !== status || position !== queuePosition;
     status = next || "bot";
-    statusLine.textContent = STATUS_TEXT[status] || "";
+    queuePosition = typeof position === "number" ? position : null;
+    if (changed || !statusLine.textContent) {
+      statusLine.textContent = status === "waiting_agent" ? waitingText(queuePosition) : (STATUS_TEXT[status] || "");
+    }
     statusLine.className = "status" + (status === "waiting_agent" ? " waiting" : status === "with_agent" ? " agent" : "");
-    if (status === "waiting_agent" || status === "with_agent") { startPolling(); } else { stopPolling(); }
+    askHuman.hidden = status === "waiting_agent" || status === "with_agent";
+    if (status === "waiting_agent" || status === "with_agent") { subscribe(); } else { unsubscribe(); }
   }
 
   function showError(text) {
@@ -121,8 +143,10 @@
   }
 
   function forget() {
+    unsubscribe();
     sessionId = null;
     lastSeenId = 0;
+    rendered = {};
     try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
   }
 
@@ -135,23 +159,50 @@
     });
   }
 
-  /* After a send, learn the ids of what was just shown, showing only agent messages that
-   * arrived in between; while waiting/with an agent, show new agent and system messages. */
-  function sync(renderSystem) {
+  /* Live updates: Server-Sent Events while a human owns (or is about to own) the conversation. */
+  function subscribe() {
+    if (!sessionId) { return; }
+    if (!window.EventSource) { startPolling(); return; }
+    if (events) { return; }
+    var source = new EventSource("/api/chat/" + encodeURIComponent(sessionId) + "/events?after=" + lastSeenId);
+    events = source;
+    source.addEventListener("message", function (event) {
+      var m = JSON.parse(event.data);
+      addMessage(m.role, m);
+      lastSeenId = Math.max(lastSeenId, m.id);
+    });
+    source.addEventListener("status", function (event) {
+      var data = JSON.parse(event.data);
+      setStatus(data.status, data.queue_position);
+    });
+    source.addEventListener("error", function () {
+      /* EventSource retries by itself; a 404 (unknown session) closes it for good. */
+      if (source.readyState === 2 && events === source) { events = null; }
+    });
+  }
+
+  function unsubscribe() {
+    if (events) { events.close(); events = null; }
+    stopPolling();
+  }
+
+  /* After a send, learn the ids of what the response showed; show staff messages (agent replies,
+   * notices) not shown yet. Also the fallback poll for browsers without EventSource. */
+  function sync() {
     if (!sessionId) { return Promise.resolve(); }
     return fetchTranscript(lastSeenId).then(function (data) {
       if (!data) { return; }
       data.messages.forEach(function (m) {
         if (m.id <= lastSeenId) { return; }
-        if (m.role === "agent" || (renderSystem && m.role === "system")) { addMessage(m.role, m); }
+        if (m.from_staff) { addMessage(m.role, m); } else { rendered[m.id] = true; }
         lastSeenId = m.id;
       });
-      if (data.status !== status) { setStatus(data.status); }
-    }).catch(function () { /* a failed poll is retried on the next tick */ });
+      setStatus(data.status, data.queue_position);
+    }).catch(function () { /* retried on the next send or tick */ });
   }
 
   function startPolling() {
-    if (!pollTimer) { pollTimer = window.setInterval(function () { if (!busy) { sync(true); } }, POLL_MS); }
+    if (!pollTimer) { pollTimer = window.setInterval(function () { if (!busy) { sync(); } }, POLL_MS); }
   }
 
   function stopPolling() {
@@ -176,13 +227,12 @@
         showError(typeof res.data.detail === "string" ? res.data.detail : "发送失败，请稍后再试。");
         return;
       }
-      if (res.data.session_id !== previousSession) { lastSeenId = 0; }
+      if (res.data.session_id !== previousSession) { unsubscribe(); lastSeenId = 0; rendered = {}; }
       remember(res.data.session_id);
       addMessage("citizen", { text: shownText });
       if (body.text !== undefined) { input.value = ""; updateCounter(); }
       res.data.messages.forEach(function (m) { addMessage("bot", m); });
-      setStatus(res.data.status);
-      return sync(false);
+      return sync();
     }).catch(function () {
       showError("网络异常，消息未发送，请检查网络后重试。如需帮助请拨打" + hotline + "。");
     }).then(function () {
@@ -212,11 +262,12 @@
   });
   input.addEventListener("input", updateCounter);
 
+  askHuman.addEventListener("click", function () { send({ payload: "/request_human" }, "转人工"); });
+
   newChat.addEventListener("click", function () {
     forget();
-    stopPolling();
     Array.prototype.slice.call(list.querySelectorAll(".message:not(.intro)")).forEach(function (n) { n.remove(); });
-    setStatus("bot");
+    setStatus("bot", null);
     input.focus();
   });
 
@@ -224,7 +275,7 @@
     fetchTranscript(0).then(function (data) {
       if (!data) { return; }
       data.messages.forEach(function (m) { addMessage(m.role, m); lastSeenId = Math.max(lastSeenId, m.id); });
-      setStatus(data.status);
+      setStatus(data.status, data.queue_position);
     }).catch(function () { /* keep the id; the next send will tell */ });
   }
 })();
