@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
-from actions.replies import Envelope, candidates, feedback_buttons, human_button, search_answer
+from actions.replies import Envelope, candidates, feedback_buttons, human_button, related_question_buttons, search_answer
 from actions.search_client import policy_search
 from actions.sensitive import is_sensitive
 from knowledge_base.regions import normalize_region
@@ -126,7 +126,8 @@ class ActionAnswer(Action):
         if any(s["region"] not in (None, "全国") for s in sources) and not region:
             text = f"{text}\n（提示：以上为{sources[-1]['region']}的规定；各地政策可能不同，告诉我您所在的地区可获得更准确的答复。）"
         event = "referral" if topic == "other_department" else "answer"
-        _send(dispatcher, Envelope(text, event, topic, intent, confidence, buttons=feedback_buttons(), sources=sources))
+        buttons = feedback_buttons() + related_question_buttons(hits, sources)
+        _send(dispatcher, Envelope(text, event, topic, intent, confidence, buttons=buttons, sources=sources))
         return events + [SlotSet("failed_count", 0.0), SlotSet("last_feedback", None)]
 
     @staticmethod

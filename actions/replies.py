@@ -170,6 +170,20 @@ def search_answer(search: PolicySearch, question: str, *, topic: str | None, reg
     return text, sources, result.hits
 
 
+def related_question_buttons(hits: list[RankedHit], sources: list[dict[str, Any]], limit: int = 2) -> list[dict[str, str]]:
+    """「您可能还想问」: the next best interpretations as buttons whose payload is the question itself
+    (sent back as text, so the normal understanding flow answers it)."""
+    answered = {s.get("url") for s in sources}
+    buttons: list[dict[str, str]] = []
+    for hit in hits[1:6]:
+        doc = hit.doc
+        if doc.source_kind in ("interpretation", "faq") and doc.extra.get("url") not in answered:
+            buttons.append({"title": f"相关问题：{doc.title}", "payload": doc.title})
+            if len(buttons) >= limit:
+                break
+    return buttons
+
+
 def candidates(hits: list[RankedHit], limit: int = 3) -> list[dict[str, Any]]:
     """Short descriptions of the bot's best hits, handed to the agent with a handoff."""
     out = []

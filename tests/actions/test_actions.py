@@ -41,7 +41,10 @@ def test_answer_cites_interpretation_and_real_articles(fixture_index: Path) -> N
     assert policy[0]["doc_number"] == "国务院令第258号" and policy[0]["validity"] == "现行有效" and policy[0]["date"] == "1999-01-22"
     assert all(set(s) == CONTRACT_SOURCE_KEYS for s in envelope["sources"])
     assert "非官方" in envelope["text"] and "失业保险条例" in envelope["text"]
-    assert [b["payload"] for b in envelope["buttons"]] == ["/feedback_helpful", "/feedback_unhelpful"]
+    assert [b["payload"] for b in envelope["buttons"]][:2] == ["/feedback_helpful", "/feedback_unhelpful"]
+    related = envelope["buttons"][2:]
+    assert all(b["title"].startswith("相关问题：") and not b["payload"].startswith("/") for b in related)
+    assert "主动辞职能领失业保险金吗？" not in [b["payload"] for b in related]
     assert slot(events, "last_question") == "辞职了可以领失业金吗"
 
 
