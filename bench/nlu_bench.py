@@ -18,7 +18,7 @@ timings depend on the load of the machine, which is printed too.
 
     .venv-bot/bin/python bench/nlu_bench.py                    # light + diet
     .venv-bot/bin/python bench/nlu_bench.py --variants light   # one variant
-    .venv-bot/bin/python bench/nlu_bench.py --diet-epochs 60 --repeat 3
+    .venv-bot/bin/python bench/nlu_bench.py --diet-epochs 60 --repeat 5   # longer DIET, more timing passes
 
 The last printed line is one JSON object with every variant's numbers.
 """
@@ -263,7 +263,7 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default="light,diet", help="comma list of light, diet, current")
-    parser.add_argument("--diet-epochs", type=int, default=int(os.environ.get("DIET_EPOCHS", "60")))
+    parser.add_argument("--diet-epochs", type=int, default=int(os.environ.get("DIET_EPOCHS", "40")))
     parser.add_argument("--heldout", type=Path, default=ROOT / "bot" / "tests" / "nlu_heldout.yml")
     parser.add_argument("--repeat", type=int, default=3, help="timed parse passes over the held-out")
     parser.add_argument("--single", help=argparse.SUPPRESS)  # internal: run one variant in-process
