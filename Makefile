@@ -75,7 +75,7 @@ test: env system-deps index ## Run every test (pytest incl. Elasticsearch and br
 	@$(PY) -m knowledge_base.check | tail -n 1
 	$(VENV_BOT)/bin/rasa data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data bot/data
 	@model=$$($(PY) scripts/model.py) && \
-	  $(VENV_BOT)/bin/rasa test core --model "$$model" --stories bot/tests/test_stories.yml --endpoints bot/endpoints.yml --fail-on-prediction-errors --out var/results/core
+	  $(VENV_BOT)/bin/rasa test core --model "$$model" --stories bot/tests/test_stories.yml --fail-on-prediction-errors --e2e --out var/results/core
 	$(VENV_BOT)/bin/python -m pytest tests/actions -p no:cacheprovider
 	RASA_MODEL=$$($(PY) scripts/model.py) $(PY) -m pytest tests --ignore=tests/actions
 
