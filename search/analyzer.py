@@ -24,11 +24,67 @@ from knowledge_base.synonyms import SynonymGroup, load_synonyms
 MAX_QUERY_CHARS = 2000
 _KEEP = re.compile(r"[\w\u4e00-\u9fff+]+", re.UNICODE)
 _PUNCT_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
+_NUMBER_OR_PUNCT = re.compile(r"^[\W\d_]+$", re.UNICODE)
 # Fluff citizens put around a question (请问…怎么办); removed before tokenizing.
 _FLUFF = re.compile(
     r"(请问一下|请问|我想问一下|我想问问|我想咨询一下|想咨询一下|咨询一下|问一下|你好|您好|谢谢你|谢谢|麻烦问下|麻烦您|"
-    r"该怎么办呢|怎么办呢|怎么办啊|怎么办|该怎么处理|怎么处理|怎么弄|咋办|咋整|求解答|急急急|在线等)"
+    r"该怎么办呢|怎么办呢|怎么办啊|怎么办|该怎么处理|怎么处理|怎么弄|咋办|咋整|求解答|急急急|在线等|"
+    r"我想知道|想知道|有没有人知道|谁知道|请教一下|请教|求助|帮我看看|帮忙看看|谢谢大家|各位好|大家好)"
 )
+# Words that shape a question but never name what it is about (能否…的情况下…合法吗). They are
+# dropped from the citizen's query only; the index keeps them, so the baseline is unchanged.
+QUERY_SCAFFOLDING = frozenset(
+    "能否 可否 需要 应当 应该 情况下 情况 情形 什么样 什么时候 时候 怎样 哪种 是否是 要不要 法律 法律规定 规定 合法".split()
+)
+# A question's own list number (``52、旅游者…``) and money amounts (``借了3万块``: statutes speak of
+# 数额, never of the citizen's figure) carry no retrievable meaning.
+_LIST_NUMBER = re.compile(r"^\s*\d{1,3}\s*[、.．]\s*")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:多)?\s*(?:万|千|百)?\s*(?:多)?\s*(?:元|块钱|块|rmb)")
+# Durations, ages and multiples are written the statutes' way: 16岁 → 十六周岁, 15天 → 十五日.
+_QUANTITY = re.compile(r"(\d{1,4})\s*(周岁|岁|个月|年|日|天|倍|小时)")
+_TWO = re.compile(r"两(?=年|个月|倍|周岁)")
+_DIGITS_ZH = "零一二三四五六七八九"
+
+
+def chinese_number(value: int) -> str:
+    """``16`` → ``十六``, ``105`` → ``一百零五`` (0–9999), as statutes write quantities."""
+    if value < 10:
+        return _DIGITS_ZH[value]
+    if value < 20:
+        return "十" + (_DIGITS_ZH[value % 10] if value % 10 else "")
+    out, zero = "", False
+    for unit_value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = value // unit_value % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += _DIGITS_ZH[digit] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def _quantity(match: re.Match[str]) -> str:
+    value, unit = int(match.group(1)), match.group(2)
+    unit = {"岁": "周岁", "天": "日"}.get(unit, unit)
+    return chinese_number(value) + unit if value < 10000 else match.group(0)
+
+
+def arabic_quantities(text: str) -> list[str]:
+    """The question's quantities in Arabic digits with the statutes' units (``16周岁``, ``15日``):
+    newer texts write them so, older ones in Chinese numerals (``normalize_question``)."""
+    return [m.group(1) + {"岁": "周岁", "天": "日"}.get(m.group(2), m.group(2)) for m in _QUANTITY.finditer(normalize_text(text))]
+
+
+def normalize_question(text: str) -> str:
+    """A citizen's question as the statutes would phrase its numbers, without fluff or figures."""
+    text = normalize_text(text)[:MAX_QUERY_CHARS]
+    text = _LIST_NUMBER.sub(" ", text)
+    text = _FLUFF.sub(" ", text)
+    text = _AMOUNT.sub(" ", text)
+    text = _QUANTITY.sub(_quantity, text)
+    return _TWO.sub("二", text)
 
 
 @dataclass(frozen=True)
@@ -38,6 +94,9 @@ class AnalyzedQuery:
     tokens: tuple[str, ...]
     expansions: tuple[str, ...]
     matched_synonyms: tuple[tuple[str, str], ...] = ()
+    # Adjacent content words of the question, joined (保管合同, 楼上扔): a text that contains them
+    # as written is closer to the question than one that has the words scattered.
+    phrases: tuple[str, ...] = ()
 
 
 def normalize_text(text: str) -> str:
@@ -92,16 +151,35 @@ class Analyzer:
         """Space-joined tokens, the form stored in ``IndexDoc.*_tokens``."""
         return " ".join(self.tokens(text))
 
+    def query_words(self, text: str) -> list[str]:
+        """The citizen's own words, precise-mode, without stopwords and question scaffolding.
+
+        A long word jieba only guessed (not in its dictionary: 领失业金) stands for its known parts
+        (失业, 失业金), which the texts do contain."""
+        out: list[str] = []
+        for word in self.segment(text):
+            if len(word) >= 3 and not self._tokenizer.FREQ.get(word):
+                candidates = [part for part in self.tokens(word) if part != word] or [word]
+            else:
+                candidates = [word]
+            for token in candidates:
+                if token not in self._stopwords and token not in QUERY_SCAFFOLDING and token not in out:
+                    out.append(token)
+        return out
+
     def analyze_query(self, text: str) -> AnalyzedQuery:
         """Normalise a citizen's question, tokenize it, and add canonical terms for synonyms.
 
-        ``公司把我开了给不给钱`` gains ``解除劳动合同``/``经济补偿`` expansions when the synonyms say so.
+        ``tokens`` are the question's own words (precise mode: 未成年人, not also 未成/成年/…, which
+        would count one idea five times); ``expansions`` (matched at a lower weight) are the parts
+        of those words (成年人, so texts that use the shorter word still match) and the canonical
+        terms of the synonyms found: ``公司把我开了给不给钱`` gains ``解除劳动合同``/``经济补偿``.
         """
-        text = normalize_text(text)[:MAX_QUERY_CHARS]
-        stripped = _FLUFF.sub(" ", text)
-        tokens = list(dict.fromkeys(self.tokens(stripped)))
-        token_set = set(tokens)
-        expansions: list[str] = []
+        stripped = normalize_question(text)
+        search_tokens = list(dict.fromkeys(self.tokens(stripped)))
+        token_set = set(search_tokens)
+        words = self.query_words(stripped)
+        canonical_tokens: list[str] = []
         matched: list[tuple[str, str]] = []
         remaining = stripped
         for variant in self._variants_by_length:
@@ -109,10 +187,24 @@ class Analyzer:
                 canonical = self._variant_to_canonical[variant]
                 matched.append((variant, canonical))
                 remaining = remaining.replace(variant, " ")
-                for tok in self.tokens(canonical):
-                    if tok not in token_set and tok not in expansions:
-                        expansions.append(tok)
-        return AnalyzedQuery(tuple(tokens), tuple(expansions), tuple(matched))
+                canonical_tokens.extend(self.tokens(canonical))
+        phrases = self.query_phrases(stripped)
+        tokens = words or [t for t in search_tokens if t not in QUERY_SCAFFOLDING] or search_tokens
+        own = set(tokens)
+        parts = [t for t in search_tokens if t not in own and t not in QUERY_SCAFFOLDING]
+        digits = [t for quantity in arabic_quantities(text) for t in self.tokens(quantity)]
+        expansions = [t for t in dict.fromkeys(canonical_tokens + parts + digits) if t not in own]
+        return AnalyzedQuery(tuple(tokens), tuple(expansions), tuple(matched), tuple(phrases))
+
+    def query_phrases(self, text: str) -> list[str]:
+        """Pairs of adjacent content words of ``text`` (precise mode), each joined into one string."""
+        words = self.segment(text)
+
+        def content(word: str) -> bool:
+            return word not in self._stopwords and word not in QUERY_SCAFFOLDING and not _NUMBER_OR_PUNCT.match(word)
+
+        pairs = [a + b for a, b in zip(words, words[1:], strict=False) if content(a) and content(b)]
+        return list(dict.fromkeys(pairs))
 
 
 def _read_stopwords(path: Path) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,21 +90,77 @@ def kb_units(settings: KnowledgeBaseSettings, analyzer: Analyzer, library: Polic
             yield interpretation_doc(entry, analyzer, key_to_uid)
 
 
+# The national corpus has no metadata beyond the title. Its place in the legal hierarchy is read
+# from the title (the form every Chinese legal text's name takes) and used by the service as a mild
+# prior: citizens' questions are mostly answered by the 民法典 and the laws, less often by
+# departmental rules (see bench/RETRIEVAL.md).
+AUTHORITY_CODE = "法典"
+AUTHORITY_LAW = "法律"
+AUTHORITY_JUDICIAL = "司法解释"
+AUTHORITY_REGULATION = "行政法规"
+AUTHORITY_OTHER = "规章及其他"
+_QUOTED_TITLE = re.compile(r"《([^》]+)》")
+_CN_PREFIX = "中华人民共和国"
+_TRIAL = re.compile(r"[（(]试行[）)]")
+
+
+def authority_of(title: str) -> str:
+    """The rank of a national text in the legal hierarchy, from its title alone."""
+    if title.endswith("法典"):
+        return AUTHORITY_CODE
+    if title.startswith(("最高人民法院", "最高人民检察院")):
+        return AUTHORITY_JUDICIAL
+    if title.endswith("法"):
+        return AUTHORITY_LAW
+    if title.endswith("条例"):
+        return AUTHORITY_REGULATION
+    return AUTHORITY_OTHER
+
+
+def _quoted_titles(text: str) -> list[str]:
+    return [name.removeprefix(_CN_PREFIX) for name in _QUOTED_TITLE.findall(text)]
+
+
+def lapsed_titles(rows: list[dict[str, str]]) -> set[str]:
+    """Titles of the corpus that are no longer in force, by two rules read from the corpus itself.
+
+    1. Texts that interpret or implement a repealed law (关于适用《合同法》…的解释): a law is repealed
+       when some article says so (民法典第一千二百六十条: 《中华人民共和国合同法》…同时废止) and no text of that
+       title is left in the corpus; the texts that exist only to apply it lapse with it.
+    2. A trial version (…（试行）) beside the final text of the same title.
+    They are indexed as 已失效, so they are never presented as current.
+    """
+    titles = {row["law"] for row in rows}
+    repealed: set[str] = set()
+    for row in rows:
+        if "废止" not in row["text"]:
+            continue
+        for sentence in re.split(r"[。；;]", row["text"]):
+            if "废止" in sentence:
+                repealed.update(name for name in _quoted_titles(sentence) if name not in titles)
+    lapsed = {title for title in titles if any(name in repealed for name in _quoted_titles(title))}
+    lapsed |= {title for title in titles if _TRIAL.search(title) and _TRIAL.sub("", title) in titles}
+    return lapsed
+
+
 def national_units(settings: KnowledgeBaseSettings, analyzer: Analyzer) -> Iterator[IndexDoc]:
     """The 58,649-article national corpus (``corpus/national_articles.jsonl.gz``)."""
     with gzip.open(settings.corpus_file, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            yield IndexDoc(
-                uid=row["id"],
-                source_kind="policy",
-                title=row["law"],
-                text=row["text"],
-                title_tokens=analyzer.index_field(row["law"]),
-                body_tokens=analyzer.index_field(row["text"]),
-                article=row["article"],
-                article_keys=(row["id"],),
-            )
+        rows = [json.loads(line) for line in fh if line.strip()]
+    lapsed = lapsed_titles(rows)
+    for row in rows:
+        yield IndexDoc(
+            uid=row["id"],
+            source_kind="policy",
+            title=row["law"],
+            text=row["text"],
+            title_tokens=analyzer.index_field(row["law"]),
+            body_tokens=analyzer.index_field(row["text"]),
+            article=row["article"],
+            article_keys=(row["id"],),
+            validity="已失效" if row["law"] in lapsed else "现行有效",
+            extra={"authority": authority_of(row["law"])},
+        )
 
 
 def content_hash(settings: KnowledgeBaseSettings, corpus: str) -> str:

@@ -6,11 +6,13 @@ splits them on whitespace/punctuation, so the engine scores exactly the analyzer
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from search.backends.base import SearchUnavailable
@@ -22,6 +24,10 @@ COLUMN_WEIGHTS = (2.0, 1.0, 3.0)
 # Token fields live in the FTS table; the stored payload leaves out the two long ones.
 TOKEN_FIELDS = ("title_tokens", "body_tokens")
 EXPANSION_WEIGHT = 0.4
+# How deep each of the two bm25 queries (citizen's tokens, expansions) is read before they are
+# combined: ``size × SUBQUERY_DEPTH``, at least MIN_SUBQUERY_DEPTH units.
+SUBQUERY_DEPTH = 10
+MIN_SUBQUERY_DEPTH = 1000
 MAX_QUERY_TOKENS = 64
 # Terms found in more than this share of units carry almost no bm25 weight (idf ≈ 0) but make
 # every query scan most of the index; they are left out of the MATCH unless nothing else is left.
@@ -85,6 +91,8 @@ class EmbeddedBackend:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._executor: ThreadPoolExecutor | None = None
+        self._helper_lock = threading.Lock()
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self, path: Path) -> sqlite3.Connection:
@@ -239,16 +247,36 @@ class EmbeddedBackend:
             return []
         main_expr = _match_expression(self._prune(query.tokens))
         exp_expr = _match_expression(self._prune(query.expansions))
-        pool = max(query.size * 3, 100)
-        main = self._scored(main_expr, query.filters, pool) if main_expr else {}
-        extra = self._scored(exp_expr, query.filters, pool) if exp_expr else {}
-        combined = {rowid: main.get(rowid, 0.0) + EXPANSION_WEIGHT * extra.get(rowid, 0.0) for rowid in main.keys() | extra.keys()}
-        ranked = sorted(combined.items(), key=lambda kv: (-kv[1], kv[0]))[: query.size]
+        # Each part is cut at its own best ``depth`` units before the two are added up; a deep cut
+        # keeps that sum (what Elasticsearch's bool query computes exactly) right for the units
+        # that end up on top, even when the expansions match many texts.
+        depth = max(query.size * SUBQUERY_DEPTH, MIN_SUBQUERY_DEPTH)
+        pending = None
+        if main_expr and exp_expr:
+            # The two queries are independent: the expansions run on a second connection in a
+            # helper thread (sqlite releases the GIL while it works) while the tokens run here.
+            pending = self._helper().submit(self._scored, exp_expr, query.filters, depth)
+        main = self._scored(main_expr, query.filters, depth) if main_expr else {}
+        extra: dict[int, float] = {}
+        if pending is not None:
+            extra = pending.result()
+        elif exp_expr:
+            extra = self._scored(exp_expr, query.filters, depth)
+        combined = dict(main)
+        for rowid, score in extra.items():
+            combined[rowid] = combined.get(rowid, 0.0) + EXPANSION_WEIGHT * score
+        ranked = heapq.nsmallest(query.size, combined.items(), key=lambda kv: (-kv[1], kv[0]))
         if not ranked:
             return []
         marks = ",".join("?" * len(ranked))
         payloads = dict(self._conn().execute(f"SELECT rowid, payload FROM units WHERE rowid IN ({marks})", [r for r, _ in ranked]).fetchall())
         return [BackendHit(doc_from_json(payloads[rowid]), score) for rowid, score in ranked]
+
+    def _helper(self) -> ThreadPoolExecutor:
+        with self._helper_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fts-expansions")
+            return self._executor
 
     def health(self) -> BackendHealth:
         try:
@@ -264,3 +292,7 @@ class EmbeddedBackend:
         if conn is not None:
             conn.close()
             self._local.conn = None
+        with self._helper_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
