@@ -1,7 +1,7 @@
 """Split official texts into article units.
 
 Two source formats (see ``$SHARED_DATA_DIR/README.md``): LawRefBook Markdown (``# 标题``,
-metadata, ``<!-- INFO END -->``, ``##`` chapters, articles starting a line with ``第X条``) and the
+metadata, an HTML comment marking the end of the metadata (``INFO END``), ``##`` chapters, articles starting a line with ``第X条``) and the
 plain-text government pages (``key: value`` header, a ``====`` line, a body whose articles may be
 indented with full-width spaces, or whose structure is sections ``一、`` / ``（一）``).
 """
@@ -15,6 +15,7 @@ _ARTICLE_LINE = re.compile(r"^[\s\u3000]*(第[一二三四五六七八九十百�
 _HEADING = re.compile(r"^(#{2,6})\s*(.+?)\s*$")
 _CHAPTER_LINE = re.compile(r"^[\s\u3000]*(第[一二三四五六七八九十百]+[章节编])[\s\u3000]*(.*)$")
 _SECTION_LINE = re.compile(r"^[\s\u3000]*([一二三四五六七八九十]+、)(.*)$")
+_INFO_END = re.compile(r"^<!--\s*INFO\s+END\s*-->$")
 _ATTACHED_TITLE = re.compile(r"^[\s\u3000]*(\S{4,40}办法)[\s\u3000]*$")
 
 
@@ -44,7 +45,7 @@ def parse_markdown(text: str) -> ParsedText:
     lines = text.splitlines()
     title = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), "")
     try:
-        end = next(i for i, ln in enumerate(lines) if ln.strip() == "<!-- INFO END -->")
+        end = next(i for i, ln in enumerate(lines) if _INFO_END.match(ln.strip()))
     except StopIteration:
         end = 0
     preamble = "\n".join(ln for ln in lines[1:end] if ln.strip() and not ln.startswith("# "))
