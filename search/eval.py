@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from knowledge_base.keys import normalize_key
-from search.analyzer import build_analyzer
+from search.analyzer import Analyzer, build_analyzer
+from search.backends.base import SearchBackend
 from search.factory import create_backend
 from search.service import PolicySearch, SearchRequest
 from search.settings import SearchSettings
@@ -95,6 +96,32 @@ def evaluate(rows: list[dict[str, object]], ranker: Callable[[str], list[str]], 
     return score(rankings, latencies)
 
 
+def system_ranker(service: PolicySearch, pool: int) -> Callable[[str], list[str]]:
+    """Contract 4 for the whole system: the article keys of ``service``'s ranking."""
+
+    def ranked(question: str) -> list[str]:
+        return service.ranked_article_keys(SearchRequest(text=question, size=pool))
+
+    return ranked
+
+
+def baseline_ranker(backend: SearchBackend, analyzer: Analyzer, pool: int) -> Callable[[str], list[str]]:
+    """The plain baseline on the same index: BM25 over the question's jieba tokens, policy
+    articles and cases only -- no synonyms, no normalisation, no interpretations, no re-ranking."""
+
+    def baseline(question: str) -> list[str]:
+        tokens = tuple(dict.fromkeys(analyzer.tokens(question)))
+        hits = backend.search(BackendQuery(tokens, (), Filters(source_kinds=("policy", "case")), pool))
+        keys: list[str] = []
+        for hit in hits:
+            for key in hit.doc.article_keys:
+                if normalize_key(key) not in keys:
+                    keys.append(normalize_key(key))
+        return keys
+
+    return baseline
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", required=True, type=Path)
@@ -121,23 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             rows = [row for row in rows if split_of(row) == args.split]
         analyzer = build_analyzer(settings.kb)
         backend = create_backend(settings, corpus=args.corpus)
-        service = PolicySearch(backend, analyzer)
         pool = max(args.k, 100)
-
-        def ranked(question: str) -> list[str]:
-            return service.ranked_article_keys(SearchRequest(text=question, size=pool))
-
-        def baseline(question: str) -> list[str]:
-            tokens = tuple(dict.fromkeys(analyzer.tokens(question)))
-            hits = backend.search(BackendQuery(tokens, (), Filters(source_kinds=("policy", "case")), pool))
-            keys: list[str] = []
-            for hit in hits:
-                for key in hit.doc.article_keys:
-                    if normalize_key(key) not in keys:
-                        keys.append(normalize_key(key))
-            return keys
-
-        result = evaluate(rows, baseline if args.baseline else ranked, args.k)
+        ranker = baseline_ranker(backend, analyzer, pool) if args.baseline else system_ranker(PolicySearch(backend, analyzer), pool)
+        result = evaluate(rows, ranker, args.k)
         labelled: dict[str, object] = {"corpus": args.corpus, "backend": settings.backend, "system": "baseline" if args.baseline else "policy-search"}
         labelled.update(result)
     except Exception as exc:  # the last line is JSON, also on failure

@@ -19,6 +19,7 @@ def create_backend(settings: SearchSettings, *, corpus: str = "kb") -> SearchBac
             settings.elasticsearch_url,
             index_prefix=f"{settings.index_prefix}-{corpus}",
             timeout=settings.elasticsearch_timeout,
+            cache_units=settings.elasticsearch_cache_units,
         )
     from search.backends.embedded import EmbeddedBackend
 

@@ -98,6 +98,12 @@ class PolicySearch:
         self.backend = backend
         self.analyzer = analyzer
 
+    def warm(self) -> int:
+        """Load the analyzer's dictionary and read the index ahead (see ``SearchBackend.warm``),
+        so the first citizen does not wait for it; returns the units read."""
+        self.analyzer.analyze_query("预热")
+        return self.backend.warm()
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Ranked hits for ``request``; an empty or unmatchable question gives no hits."""
         analyzed = self.analyzer.analyze_query(request.text)

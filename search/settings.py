@@ -14,7 +14,9 @@ BACKENDS = ("embedded", "elasticsearch")
 @dataclass(frozen=True)
 class SearchSettings:
     """``SEARCH_BACKEND`` (embedded|elasticsearch), ``SEARCH_INDEX_DIR`` (embedded files),
-    ``ELASTICSEARCH_URL`` and ``ELASTICSEARCH_INDEX_PREFIX`` (Elasticsearch), ``SHARED_DATA_DIR``."""
+    ``ELASTICSEARCH_URL``, ``ELASTICSEARCH_INDEX_PREFIX``, ``ELASTICSEARCH_TIMEOUT`` (seconds) and
+    ``ELASTICSEARCH_CACHE_UNITS`` (unit bodies cached for search hits; 0 = off) (Elasticsearch),
+    ``SHARED_DATA_DIR``."""
 
     backend: str
     index_dir: Path
@@ -22,6 +24,7 @@ class SearchSettings:
     index_prefix: str
     elasticsearch_timeout: float
     kb: KnowledgeBaseSettings
+    elasticsearch_cache_units: int = 20_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> SearchSettings:
@@ -36,6 +39,7 @@ class SearchSettings:
             "index_prefix": os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "policy"),
             "elasticsearch_timeout": float(os.environ.get("ELASTICSEARCH_TIMEOUT", "10")),
             "kb": KnowledgeBaseSettings.from_env(),
+            "elasticsearch_cache_units": int(os.environ.get("ELASTICSEARCH_CACHE_UNITS", "20000")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

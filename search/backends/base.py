@@ -42,6 +42,10 @@ class SearchBackend(Protocol):
     def search(self, query: BackendQuery) -> list[BackendHit]:
         """Best ``query.size`` units for the analyzed query, best first."""
 
+    def warm(self) -> int:
+        """Read ahead what the first searches would otherwise wait for; returns how many units
+        were read. A speed-up only: searching never depends on it."""
+
     def health(self) -> BackendHealth:
         """Whether the engine answers; never raises."""
 

@@ -53,6 +53,7 @@ from elasticsearch.exceptions import (
 
 from search.backends.base import SearchUnavailable
 from search.backends.serialization import doc_from_dict, doc_to_dict
+from search.backends.unit_cache import UnitCache, Version
 from search.types import BackendHealth, BackendHit, BackendQuery, Filters, IndexDoc
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ TOKEN_FIELDS = ("title_tokens^2", "body_tokens^1", "phrasing_tokens^3")
 EXPANSION_BOOST = 0.4
 CJK_FIELDS = ("title.cjk^2", "text.cjk^1")
 CJK_BOOST = 0.1
+# Unit bodies kept in memory for search hits (about 2 KB each without the token fields); the
+# project's own index (~4,700 units) fits whole, the national corpus's most searched part does.
+DEFAULT_CACHE_UNITS = 20_000
 # The largest page Elasticsearch serves without scrolling (index.max_result_window).
 MAX_SIZE = 10_000
 # Elasticsearch rejects _id values over 512 bytes; longer uids are hashed into the _id
@@ -191,13 +195,32 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
 HEAVY_SOURCE_FIELDS = ("title_tokens", "body_tokens")
 
 
-def build_search_body(query: BackendQuery) -> dict[str, Any] | None:
+def _token_clause(words: list[str], boost: float = 1.0) -> dict[str, Any]:
+    clause: dict[str, Any] = {"query": " ".join(words), "type": "most_fields", "fields": list(TOKEN_FIELDS), "operator": "or"}
+    if boost != 1.0:
+        clause["boost"] = boost
+    return {"multi_match": clause}
+
+
+def _bigram_clause(tokens: list[str]) -> dict[str, Any]:
+    return {"multi_match": {"query": _rejoin(tokens), "type": "most_fields", "fields": list(CJK_FIELDS), "operator": "or"}}
+
+
+def build_search_body(query: BackendQuery, *, bigram_recall: bool = False) -> dict[str, Any] | None:
     """The ``_search`` body for an analyzed query, or None when there is nothing to match.
 
-    ``bool`` with ``should`` = the tokens over the whitespace fields (``most_fields``: per-field
-    BM25 scores add up), the synonym expansions the same way at a lower boost, and CJK bigrams of
-    the rejoined tokens at a small boost; ``filter`` = the :class:`Filters`;
-    ``minimum_should_match: 1``. Ties are broken by ``uid`` so results are deterministic.
+    Every candidate's score is the same sum: BM25 of the tokens over the whitespace fields
+    (``most_fields``: per-field scores add up) + ``EXPANSION_BOOST`` × the same for the synonym
+    expansions + ``CJK_BOOST`` × BM25 of CJK bigrams of the rejoined tokens; ``filter`` = the
+    :class:`Filters`. By default the bigram part is a ``rescore`` of the ``size`` candidates the
+    token parts found: it adds exactly the same score to them, but the engine no longer scores
+    every unit sharing a common bigram with a long question (that was a third of the query time
+    on the project's own index; bench/README.md). ``bigram_recall=True`` puts it in the query
+    itself, so units that only the bigrams match (a segmentation mismatch) are found too; the
+    backend uses it when the token parts find fewer than ``size`` units.
+
+    Hits carry doc values only (index, uid, version): reading stored fields was two thirds of a
+    search; the bodies come from the backend's :class:`UnitCache` or one ``mget``.
     """
     tokens = clean_tokens(query.tokens)
     expansions = clean_tokens(query.expansions, exclude=tokens)
@@ -206,47 +229,30 @@ def build_search_body(query: BackendQuery) -> dict[str, Any] | None:
         return None
     should: list[dict[str, Any]] = []
     if tokens:
-        should.append({"multi_match": {"query": " ".join(tokens), "type": "most_fields", "fields": list(TOKEN_FIELDS), "operator": "or"}})
+        should.append(_token_clause(tokens))
     if expansions:
-        should.append(
-            {
-                "multi_match": {
-                    "query": " ".join(expansions),
-                    "type": "most_fields",
-                    "fields": list(TOKEN_FIELDS),
-                    "operator": "or",
-                    "boost": EXPANSION_BOOST,
-                }
-            }
-        )
-    if tokens:
-        should.append(
-            {
-                "multi_match": {
-                    "query": _rejoin(tokens),
-                    "type": "most_fields",
-                    "fields": list(CJK_FIELDS),
-                    "operator": "or",
-                    "boost": CJK_BOOST,
-                }
-            }
-        )
-    return {
-        "size": size,
-        "query": {
-            "bool": {
-                "should": should,
-                "minimum_should_match": 1,
-                "filter": filter_clauses(query.filters),
-            }
-        },
-        "sort": [{"_score": {"order": "desc"}}, {"uid": {"order": "asc"}}],
-        "track_scores": True,
-        "track_total_hits": False,
-        # The long pre-tokenized fields are only needed for matching; not shipping them back
-        # halves the latency of a 60-hit search (hits carry them as "").
-        "_source": {"excludes": list(HEAVY_SOURCE_FIELDS)},
-    }
+        should.append(_token_clause(expansions, EXPANSION_BOOST))
+    body: dict[str, Any] = {"size": size}
+    if tokens and bigram_recall:
+        bigrams = _bigram_clause(tokens)
+        bigrams["multi_match"]["boost"] = CJK_BOOST
+        should.append(bigrams)
+    elif tokens:
+        body["rescore"] = {
+            "window_size": size,
+            "query": {"rescore_query": _bigram_clause(tokens), "query_weight": 1.0, "rescore_query_weight": CJK_BOOST, "score_mode": "total"},
+        }
+    body.update(
+        {
+            "query": {"bool": {"should": should, "minimum_should_match": 1, "filter": filter_clauses(query.filters)}},
+            "track_total_hits": False,
+            "_source": False,
+            "stored_fields": "_none_",
+            "docvalue_fields": ["uid"],
+            "seq_no_primary_term": True,
+        }
+    )
+    return body
 
 
 class ElasticsearchBackend:
@@ -255,7 +261,8 @@ class ElasticsearchBackend:
 
     ``url`` may list several nodes separated by commas; the client fails over between them.
     ``replicas``/``shards`` apply to indices this backend creates. ``timeout`` (seconds) bounds
-    each search/get/count request; bulk loads get a longer one.
+    each search/get/count request; bulk loads get a longer one. ``cache_units`` bounds the
+    version-checked cache of unit bodies that search hits are filled from (0 disables it).
     """
 
     name = "elasticsearch"
@@ -268,6 +275,7 @@ class ElasticsearchBackend:
         timeout: float = 10.0,
         replicas: int = 0,
         shards: int = 1,
+        cache_units: int = DEFAULT_CACHE_UNITS,
     ) -> None:
         if not _PREFIX_RE.match(index_prefix):
             raise ValueError(f"index_prefix must be lowercase letters, digits, '_', '-', '.': {index_prefix!r}")
@@ -284,6 +292,7 @@ class ElasticsearchBackend:
         self._where = ", ".join(_safe_url(h) for h in self.hosts)
         self._client: Elasticsearch | None = None
         self._lock = threading.Lock()
+        self._units = UnitCache(cache_units)
 
     def __repr__(self) -> str:
         return f"ElasticsearchBackend({self._where!r}, index_prefix={self.alias!r})"
@@ -526,10 +535,24 @@ class ElasticsearchBackend:
     def search(self, query: BackendQuery) -> list[BackendHit]:
         """Best ``query.size`` units, best first (ties by uid). ``[]`` for an empty query, a
         missing index or a query the engine rejects; :class:`SearchUnavailable` when the cluster
-        cannot answer completely (partial results are refused: a red cluster is unavailable)."""
+        cannot answer completely (partial results are refused: a red cluster is unavailable).
+
+        When the tokens find fewer than ``size`` units, the search is repeated with the CJK
+        bigrams as a recall clause (see :func:`build_search_body`)."""
         body = build_search_body(query)
         if body is None:
             return []
+        refs = self._search_refs(body)
+        if len(refs) < body["size"] and "rescore" in body:
+            wider = build_search_body(query, bigram_recall=True)
+            if wider is not None:
+                refs = self._search_refs(wider)
+        refs.sort(key=lambda ref: (-ref[3], ref[1]))
+        docs = self._unit_bodies(refs)
+        return [BackendHit(doc=docs[(index, uid)], score=score) for index, uid, _, score in refs if (index, uid) in docs]
+
+    def _search_refs(self, body: dict[str, Any]) -> list[tuple[str, str, Version, float]]:
+        """(concrete index, uid, version, score) of each hit of one ``_search`` request."""
         params: dict[str, Any] = {
             "allow_partial_search_results": "false",
             # Global term statistics, so scores (and the ranking) do not depend on how the
@@ -550,15 +573,75 @@ class ElasticsearchBackend:
                 log.warning("Elasticsearch rejected a query (%s): %s", status, getattr(exc, "error", exc))
                 return []
             raise
-        hits: list[BackendHit] = []
+        refs: list[tuple[str, str, Version, float]] = []
         for hit in response.get("hits", {}).get("hits", []):
             try:
-                doc = doc_from_dict(hit["_source"])
-            except (KeyError, TypeError) as exc:
+                uid = str(hit["fields"]["uid"][0])
+                version = (int(hit["_seq_no"]), int(hit["_primary_term"]))
+                refs.append((str(hit["_index"]), uid, version, float(hit.get("_score") or 0.0)))
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
                 log.warning("skipping unreadable hit %s: %s", hit.get("_id"), exc)
+        return refs
+
+    def warm(self) -> int:
+        """Load every unit into the :class:`UnitCache` when the whole index fits (the project's
+        own index: ~4,700 units in about 0.3 s), so even a question never asked before is
+        answered without reading stored fields; a larger index (the national corpus) fills the
+        cache as it is searched. Returns how many units were loaded."""
+        try:
+            total = self.count()
+            if total == 0 or total > self._units.capacity:
+                return 0
+            loaded = 0
+            for hit in helpers.scan(
+                self.client,
+                index=self.alias,
+                query={"query": {"match_all": {}}},
+                size=1000,
+                _source_excludes=list(HEAVY_SOURCE_FIELDS),
+                seq_no_primary_term=True,
+                request_timeout=max(self.timeout, 60),
+            ):
+                doc = doc_from_dict(hit["_source"])
+                self._units.put(str(hit["_index"]), doc.uid, (int(hit["_seq_no"]), int(hit["_primary_term"])), doc)
+                loaded += 1
+        except (TransportError, UnsupportedProductError) as exc:
+            self._raise_unavailable(exc, "warm")
+            raise
+        return loaded
+
+    def _unit_bodies(self, refs: list[tuple[str, str, Version, float]]) -> dict[tuple[str, str], IndexDoc]:
+        """The units behind search hits: from the cache when the cached version is the hit's,
+        the rest with one ``mget`` (then cached). A unit deleted since the search is left out."""
+        found: dict[tuple[str, str], IndexDoc] = {}
+        missing: list[tuple[str, str]] = []
+        for index, uid, version, _ in refs:
+            doc = self._units.get(index, uid, version)
+            if doc is None:
+                missing.append((index, uid))
+            else:
+                found[(index, uid)] = doc
+        if not missing:
+            return found
+        wanted = [{"_index": index, "_id": doc_id(uid)} for index, uid in missing]
+        try:
+            response = self.client.mget(body={"docs": wanted}, _source_excludes=list(HEAVY_SOURCE_FIELDS), request_timeout=self.timeout)
+        except (TransportError, UnsupportedProductError) as exc:
+            self._raise_unavailable(exc, "mget")
+            raise
+        for item in response.get("docs", []):
+            if not item.get("found"):
                 continue
-            hits.append(BackendHit(doc=doc, score=float(hit.get("_score") or 0.0)))
-        return hits
+            try:
+                doc = doc_from_dict(item["_source"])
+                version = (int(item["_seq_no"]), int(item["_primary_term"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("skipping unreadable unit %s: %s", item.get("_id"), exc)
+                continue
+            index = str(item["_index"])
+            self._units.put(index, doc.uid, version, doc)
+            found[(index, doc.uid)] = doc
+        return found
 
     def health(self) -> BackendHealth:
         """Cluster status, alias and document count; never raises. ``ok`` when the cluster is
@@ -586,6 +669,7 @@ class ElasticsearchBackend:
         """Close the client's connections (a later call reconnects lazily)."""
         with self._lock:
             client, self._client = self._client, None
+        self._units.clear()
         if client is not None:
             try:
                 client.close()

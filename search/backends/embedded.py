@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
 from pathlib import Path
 
 from search.backends.base import SearchUnavailable
@@ -33,6 +34,9 @@ MAX_QUERY_TOKENS = 64
 # every query scan most of the index; they are left out of the MATCH unless nothing else is left.
 COMMON_TERM_SHARE = 0.12
 MIN_UNITS_TO_PRUNE = 1000
+# An expansion (a synonym's canonical term or a part of a compound word, weighted 0.4) found in
+# more units than this adds almost nothing to the ranking but makes its query scan that many.
+EXPANSION_COMMON_UNITS = 2000
 _WORD = re.compile(r"\w", re.UNICODE)
 
 _SCHEMA = """
@@ -204,25 +208,36 @@ class EmbeddedBackend:
     def count(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM units").fetchone()[0])
 
+    def warm(self) -> int:
+        """Read every stored unit and the full-text index once, so a process that starts after a
+        reboot finds the index file's pages in the operating system's cache."""
+        conn = self._conn()
+        conn.execute("SELECT SUM(LENGTH(block)) FROM units_fts_data").fetchone()
+        return int(conn.execute("SELECT COUNT(LENGTH(payload)) FROM units").fetchone()[0])
+
     def get(self, uid: str) -> IndexDoc | None:
         row = self._conn().execute("SELECT payload FROM units WHERE uid = ?", (uid,)).fetchone()
         return doc_from_json(row[0]) if row else None
 
-    def _common_terms(self) -> frozenset[str]:
-        """Terms in more than COMMON_TERM_SHARE of the units (cached per index file)."""
+    def _common_terms(self, expansions: bool = False) -> frozenset[str]:
+        """Terms in more than COMMON_TERM_SHARE of the units; for expansions also those in more
+        than EXPANSION_COMMON_UNITS units (cached per index file)."""
         conn = self._conn()
-        if getattr(self._local, "common_for", None) is conn:
-            return self._local.common  # type: ignore[no-any-return]
-        total = int(conn.execute("SELECT COUNT(*) FROM units").fetchone()[0])
-        if total < MIN_UNITS_TO_PRUNE:
-            self._local.common, self._local.common_for = frozenset(), conn
-            return self._local.common  # type: ignore[no-any-return]
-        rows = conn.execute("SELECT term FROM units_vocab WHERE doc > ?", (total * COMMON_TERM_SHARE,)).fetchall()
-        self._local.common, self._local.common_for = frozenset(r[0] for r in rows), conn
-        return self._local.common  # type: ignore[no-any-return]
+        cache = getattr(self._local, "common", None)
+        if cache is None or getattr(self._local, "common_for", None) is not conn:
+            total = int(conn.execute("SELECT COUNT(*) FROM units").fetchone()[0])
+            if total < MIN_UNITS_TO_PRUNE:
+                cache = (frozenset(), frozenset())
+            else:
+                limit = total * COMMON_TERM_SHARE
+                rows = conn.execute("SELECT term, doc FROM units_vocab WHERE doc > ?", (min(limit, EXPANSION_COMMON_UNITS),)).fetchall()
+                cache = (frozenset(t for t, n in rows if n > limit), frozenset(t for t, _ in rows))
+            self._local.common, self._local.common_for = cache, conn
+        return cache[1] if expansions else cache[0]
 
-    def _prune(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
-        common = self._common_terms()
+    def _prune(self, tokens: tuple[str, ...], expansions: bool = False) -> tuple[str, ...]:
+        """``tokens`` without the common terms, or all of them if none would be left."""
+        common = self._common_terms(expansions)
         kept = tuple(t for t in tokens if t not in common)
         return kept or tokens
 
@@ -246,7 +261,7 @@ class EmbeddedBackend:
         if query.size <= 0:
             return []
         main_expr = _match_expression(self._prune(query.tokens))
-        exp_expr = _match_expression(self._prune(query.expansions))
+        exp_expr = _match_expression(self._prune(query.expansions, expansions=True))
         # Each part is cut at its own best ``depth`` units before the two are added up; a deep cut
         # keeps that sum (what Elasticsearch's bool query computes exactly) right for the units
         # that end up on top, even when the expansions match many texts.
@@ -265,7 +280,8 @@ class EmbeddedBackend:
         combined = dict(main)
         for rowid, score in extra.items():
             combined[rowid] = combined.get(rowid, 0.0) + EXPANSION_WEIGHT * score
-        ranked = heapq.nsmallest(query.size, combined.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = heapq.nlargest(query.size, combined.items(), key=itemgetter(1))
+        ranked.sort(key=lambda kv: (-kv[1], kv[0]))
         if not ranked:
             return []
         marks = ",".join("?" * len(ranked))

@@ -16,10 +16,12 @@ def doc_to_dict(doc: IndexDoc) -> dict[str, Any]:
     return data
 
 
+_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(IndexDoc))
+
+
 def doc_from_dict(data: dict[str, Any]) -> IndexDoc:
     """Rebuild an IndexDoc, ignoring engine-added fields."""
-    names = {f.name for f in dataclasses.fields(IndexDoc)}
-    values = {k: v for k, v in data.items() if k in names}
+    values = {k: v for k, v in data.items() if k in _FIELD_NAMES}
     values.setdefault("title_tokens", "")  # left out of search hits by some backends
     values.setdefault("body_tokens", "")
     values["article_keys"] = tuple(values.get("article_keys") or ())

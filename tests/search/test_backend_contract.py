@@ -90,11 +90,23 @@ def test_write_count_get_roundtrip(loaded: SearchBackend, analyzer: Analyzer) ->
 
 def test_write_replaces_same_uid(loaded: SearchBackend, analyzer: Analyzer) -> None:
     original = make_docs(analyzer)[1]
+    before = loaded.search(q(analyzer, "经济补偿 工作年限"))
+    assert before[0].doc.uid == "a2" and before[0].doc.text == original.text  # now cached where a backend caches
     changed = IndexDoc(**{**original.__dict__, "text": "改写后的文本 加班费", "body_tokens": analyzer.index_field("改写后的文本 加班费")})
     assert loaded.write([changed]) == 1
     assert loaded.count() == len(TEXTS)
     assert loaded.get("a2").text.startswith("改写后")  # type: ignore[union-attr]
-    assert uids(loaded, q(analyzer, "加班费")) == ["a2"]
+    hits = loaded.search(q(analyzer, "加班费"))
+    assert [h.doc.uid for h in hits] == ["a2"] and hits[0].doc.text.startswith("改写后")
+
+
+def test_warm_reads_every_unit_and_changes_no_result(loaded: SearchBackend, analyzer: Analyzer) -> None:
+    before = [(h.doc.uid, round(h.score, 4)) for h in loaded.search(q(analyzer, "失业人员 领取 失业保险金"))]
+    assert loaded.warm() == len(TEXTS)
+    after = loaded.search(q(analyzer, "失业人员 领取 失业保险金"))
+    assert [(h.doc.uid, round(h.score, 4)) for h in after] == before
+    first = after[0].doc
+    assert (first.uid, first.text, first.article_keys, first.extra) == ("a1", TEXTS["a1"][2], ("失业保险条例第十四条",), {"url": "/x/a1"})
 
 
 def test_delete(loaded: SearchBackend, analyzer: Analyzer) -> None:
