@@ -18,7 +18,8 @@ from knowledge_base.settings import KnowledgeBaseSettings
 from search.analyzer import Analyzer
 from search.types import IndexDoc
 
-SEARCH_CODE_FILES = ("analyzer.py", "ingest.py")
+# Code whose change changes what is indexed (``make run`` then rebuilds).
+SEARCH_CODE_FILES = ("analyzer.py", "ingest.py", "backends/scoring.py", "backends/serialization.py", "backends/es_mapping.json")
 
 
 def policy_url(doc_id: str) -> str:

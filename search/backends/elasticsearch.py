@@ -52,6 +52,7 @@ from elasticsearch.exceptions import (
 )
 
 from search.backends.base import SearchUnavailable
+from search.backends.scoring import EXPANSION_WEIGHT, weighted_tokens
 from search.backends.serialization import doc_from_dict, doc_to_dict
 from search.backends.unit_cache import UnitCache, Version
 from search.types import BackendHealth, BackendHit, BackendQuery, Filters, IndexDoc
@@ -65,9 +66,9 @@ MAPPING_FILE = Path(__file__).with_name("es_mapping.json")
 MAX_QUERY_TOKENS = 64
 MAX_TOKEN_CHARS = 64
 MAX_CJK_QUERY_CHARS = 128
-# Relative weights: phrasing (how citizens ask) > title > body; synonyms lower; bigrams lowest.
-TOKEN_FIELDS = ("title_tokens^2", "body_tokens^1", "phrasing_tokens^3")
-EXPANSION_BOOST = 0.4
+# The one scored token field (search.backends.scoring: title, body and phrasing tokens repeated by
+# their weights); synonyms count EXPANSION_WEIGHT; bigrams least.
+TOKEN_FIELD = "weighted_tokens"
 CJK_FIELDS = ("title.cjk^2", "text.cjk^1")
 CJK_BOOST = 0.1
 # Unit bodies kept in memory for search hits (about 2 KB each without the token fields); the
@@ -195,11 +196,19 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
 HEAVY_SOURCE_FIELDS = ("title_tokens", "body_tokens")
 
 
+def _index_action(doc: IndexDoc) -> dict[str, Any]:
+    """A bulk ``index`` action: the unit as ``_source`` plus its weighted token field (indexed,
+    left out of the stored ``_source`` by the mapping)."""
+    source = doc_to_dict(doc)
+    source[TOKEN_FIELD] = weighted_tokens(doc)
+    return {"_op_type": "index", "_id": doc_id(doc.uid), "_source": source}
+
+
 def _token_clause(words: list[str], boost: float = 1.0) -> dict[str, Any]:
-    clause: dict[str, Any] = {"query": " ".join(words), "type": "most_fields", "fields": list(TOKEN_FIELDS), "operator": "or"}
+    clause: dict[str, Any] = {"query": " ".join(words), "operator": "or"}
     if boost != 1.0:
         clause["boost"] = boost
-    return {"multi_match": clause}
+    return {"match": {TOKEN_FIELD: clause}}
 
 
 def _bigram_clause(tokens: list[str]) -> dict[str, Any]:
@@ -209,9 +218,9 @@ def _bigram_clause(tokens: list[str]) -> dict[str, Any]:
 def build_search_body(query: BackendQuery, *, bigram_recall: bool = False) -> dict[str, Any] | None:
     """The ``_search`` body for an analyzed query, or None when there is nothing to match.
 
-    Every candidate's score is the same sum: BM25 of the tokens over the whitespace fields
-    (``most_fields``: per-field scores add up) + ``EXPANSION_BOOST`` × the same for the synonym
-    expansions + ``CJK_BOOST`` × BM25 of CJK bigrams of the rejoined tokens; ``filter`` = the
+    Every candidate's score is the same sum: BM25 of the tokens over the weighted token field
+    (title, body and phrasing tokens scored as one field, see :mod:`search.backends.scoring`) +
+    ``EXPANSION_WEIGHT`` × the same for the synonym expansions + ``CJK_BOOST`` × BM25 of CJK bigrams of the rejoined tokens; ``filter`` = the
     :class:`Filters`. By default the bigram part is a ``rescore`` of the ``size`` candidates the
     token parts found: it adds exactly the same score to them, but the engine no longer scores
     every unit sharing a common bigram with a long question (that was a third of the query time
@@ -231,7 +240,7 @@ def build_search_body(query: BackendQuery, *, bigram_recall: bool = False) -> di
     if tokens:
         should.append(_token_clause(tokens))
     if expansions:
-        should.append(_token_clause(expansions, EXPANSION_BOOST))
+        should.append(_token_clause(expansions, EXPANSION_WEIGHT))
     body: dict[str, Any] = {"size": size}
     if tokens and bigram_recall:
         bigrams = _bigram_clause(tokens)
@@ -449,7 +458,7 @@ class ElasticsearchBackend:
         sees them); creates the index first when missing. Returns how many were written."""
         try:
             self._ensure_alias()
-            actions = ({"_op_type": "index", "_id": doc_id(d.uid), "_source": doc_to_dict(d)} for d in docs)
+            actions = (_index_action(d) for d in docs)
             ok, _, errors = self._bulk(self.alias, actions, require_alias=True)
             self.client.indices.refresh(index=self.alias, request_timeout=max(self.timeout, 60))
         except (TransportError, UnsupportedProductError) as exc:
@@ -469,7 +478,7 @@ class ElasticsearchBackend:
         except (TransportError, UnsupportedProductError) as exc:
             raise self._write_error(exc, "replace_all") from None
         try:
-            actions = ({"_op_type": "index", "_id": doc_id(d.uid), "_source": doc_to_dict(d)} for d in docs)
+            actions = (_index_action(d) for d in docs)
             ok, _, errors = self._bulk(new, actions, require_alias=False)
             if errors:
                 raise self._rejected(errors, ok)
@@ -657,9 +666,11 @@ class ElasticsearchBackend:
                 return BackendHealth(ok=False, detail=f"{status}, 索引 {self.alias} 无法计数")
             detail = f"{status}, {count} docs"
             version = f"{self.alias}-v{mapping_version()}-"
-            if not all(index.startswith(version) for index in indices):
-                detail += f"（映射版本不是 v{mapping_version()}，请 replace_all 重建）"
-            return BackendHealth(ok=status in ("green", "yellow"), detail=detail, count=count)
+            current = all(index.startswith(version) for index in indices)
+            if not current:
+                # An index built for another mapping cannot answer this code's queries.
+                detail += f"（映射版本不是 v{mapping_version()}，需重建索引：python -m search.build）"
+            return BackendHealth(ok=status in ("green", "yellow") and current, detail=detail, count=count)
         except Exception as exc:  # noqa: BLE001 - health() must never raise
             unavailable = self._unavailable(exc)
             detail = str(unavailable) if unavailable else f"Elasticsearch 出错: {type(exc).__name__}"

@@ -17,14 +17,14 @@ from operator import itemgetter
 from pathlib import Path
 
 from search.backends.base import SearchUnavailable
+from search.backends.scoring import EXPANSION_WEIGHT, FIELD_WEIGHTS
 from search.backends.serialization import doc_from_json, doc_to_json
 from search.types import BackendHealth, BackendHit, BackendQuery, Filters, IndexDoc
 
 # bm25() weights for (title_tokens, body_tokens, phrasing_tokens).
-COLUMN_WEIGHTS = (2.0, 1.0, 3.0)
+COLUMN_WEIGHTS = tuple(float(w) for w in FIELD_WEIGHTS)
 # Token fields live in the FTS table; the stored payload leaves out the two long ones.
 TOKEN_FIELDS = ("title_tokens", "body_tokens")
-EXPANSION_WEIGHT = 0.4
 # How deep each of the two bm25 queries (citizen's tokens, expansions) is read before they are
 # combined: ``size × SUBQUERY_DEPTH``, at least MIN_SUBQUERY_DEPTH units.
 SUBQUERY_DEPTH = 10

@@ -69,3 +69,24 @@ def test_warm_skips_an_index_larger_than_the_cache(es_url: str, analyzer: Analyz
         assert [h.doc.uid for h in small.search(q(analyzer, "失业人员 领取 失业保险金"))][0] == "a1"
     finally:
         small.close()
+
+
+def test_an_index_built_for_another_mapping_is_unhealthy(es_url: str) -> None:
+    prefix = f"esonly-{uuid.uuid4().hex[:8]}"
+    backend = ElasticsearchBackend(es_url, index_prefix=prefix)
+    try:
+        backend.client.indices.create(index=f"{prefix}-v1-old", body={"aliases": {prefix: {}}})
+        health = backend.health()
+        assert not health.ok and "需重建索引" in health.detail
+    finally:
+        backend.client.indices.delete(index=f"{prefix}-v1-old", ignore_unavailable=True)
+        backend.close()
+
+
+def test_units_are_scored_on_one_weighted_field(engine: ElasticsearchBackend, analyzer: Analyzer) -> None:
+    body = build_search_body(q(analyzer, "工伤认定申请期限"))
+    assert body is not None
+    matched_fields = {field for clause in body["query"]["bool"]["should"] for field in clause.get("match", {})}
+    assert matched_fields == {"weighted_tokens"}
+    stored = engine.get("a5")
+    assert stored is not None and stored.body_tokens  # the token fields still come back from get()
