@@ -151,13 +151,13 @@ class Analyzer:
         """Space-joined tokens, the form stored in ``IndexDoc.*_tokens``."""
         return " ".join(self.tokens(text))
 
-    def query_words(self, text: str) -> list[str]:
+    def query_words(self, text: str, segmented: list[str] | None = None) -> list[str]:
         """The citizen's own words, precise-mode, without stopwords and question scaffolding.
 
         A long word jieba only guessed (not in its dictionary: 领失业金) stands for its known parts
-        (失业, 失业金), which the texts do contain."""
+        (失业, 失业金), which the texts do contain. ``segmented``: ``segment(text)`` if known."""
         out: list[str] = []
-        for word in self.segment(text):
+        for word in self.segment(text) if segmented is None else segmented:
             if len(word) >= 3 and not self._tokenizer.FREQ.get(word):
                 candidates = [part for part in self.tokens(word) if part != word] or [word]
             else:
@@ -178,7 +178,8 @@ class Analyzer:
         stripped = normalize_question(text)
         search_tokens = list(dict.fromkeys(self.tokens(stripped)))
         token_set = set(search_tokens)
-        words = self.query_words(stripped)
+        segmented = self.segment(stripped)
+        words = self.query_words(stripped, segmented)
         canonical_tokens: list[str] = []
         matched: list[tuple[str, str]] = []
         remaining = stripped
@@ -188,7 +189,7 @@ class Analyzer:
                 matched.append((variant, canonical))
                 remaining = remaining.replace(variant, " ")
                 canonical_tokens.extend(self.tokens(canonical))
-        phrases = self.query_phrases(stripped)
+        phrases = self.query_phrases(stripped, segmented)
         tokens = words or [t for t in search_tokens if t not in QUERY_SCAFFOLDING] or search_tokens
         own = set(tokens)
         parts = [t for t in search_tokens if t not in own and t not in QUERY_SCAFFOLDING]
@@ -196,9 +197,10 @@ class Analyzer:
         expansions = [t for t in dict.fromkeys(canonical_tokens + parts + digits) if t not in own]
         return AnalyzedQuery(tuple(tokens), tuple(expansions), tuple(matched), tuple(phrases))
 
-    def query_phrases(self, text: str) -> list[str]:
-        """Pairs of adjacent content words of ``text`` (precise mode), each joined into one string."""
-        words = self.segment(text)
+    def query_phrases(self, text: str, segmented: list[str] | None = None) -> list[str]:
+        """Pairs of adjacent content words of ``text`` (precise mode), each joined into one string.
+        ``segmented``: ``segment(text)`` if known."""
+        words = self.segment(text) if segmented is None else segmented
 
         def content(word: str) -> bool:
             return word not in self._stopwords and word not in QUERY_SCAFFOLDING and not _NUMBER_OR_PUNCT.match(word)

@@ -8,12 +8,21 @@ import re
 SNIPPET_CHARS = 90
 
 
-def highlight(text: str, words: list[str], *, max_snippets: int = 2) -> list[str]:
-    """Up to ``max_snippets`` snippets of ``text`` around the longest matched query words."""
-    words = sorted({w for w in words if len(w) >= 2 or re.match(r"[\u4e00-\u9fff]", w)}, key=len, reverse=True)
-    if not text or not words:
+def word_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """One pattern for the query words, longest first (so 失业保险金 wins over 失业); None when no
+    word is worth marking. Built once per search and used for every hit."""
+    kept = sorted({w for w in words if len(w) >= 2 or re.match(r"[\u4e00-\u9fff]", w)}, key=len, reverse=True)
+    if not kept:
+        return None
+    return re.compile("|".join(re.escape(w) for w in kept[:40]), re.IGNORECASE)
+
+
+def highlight(text: str, words: list[str] | re.Pattern[str] | None, *, max_snippets: int = 2) -> list[str]:
+    """Up to ``max_snippets`` snippets of ``text`` around the longest matched query words
+    (``words`` as a list, or already compiled by :func:`word_pattern`)."""
+    pattern = words if isinstance(words, re.Pattern) or words is None else word_pattern(words)
+    if not text or pattern is None:
         return []
-    pattern = re.compile("|".join(re.escape(w) for w in words[:40]), re.IGNORECASE)
     snippets: list[str] = []
     covered_until = -1
     for match in pattern.finditer(text):

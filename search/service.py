@@ -21,7 +21,7 @@ from knowledge_base.keys import key_title, normalize_key
 from knowledge_base.regions import NATIONAL, applies_to, normalize_region, province_of
 from search.analyzer import AnalyzedQuery, Analyzer
 from search.backends.base import SearchBackend
-from search.highlight import highlight
+from search.highlight import highlight, word_pattern
 from search.types import BackendHit, BackendQuery, Filters, IndexDoc
 
 INTERPRETATION_BOOST = 1.6
@@ -128,9 +128,9 @@ class PolicySearch:
         ranked.sort(key=lambda h: (-h.score, h.doc.uid))
         ranked = ranked[: request.size]
         if request.highlight:
-            words = list(analyzed.tokens) + list(analyzed.expansions)
+            pattern = word_pattern(list(analyzed.tokens) + list(analyzed.expansions))
             for hit in ranked:
-                hit.highlights = highlight(hit.doc.text, words)
+                hit.highlights = highlight(hit.doc.text, pattern)
         return SearchResult(analyzed, ranked)
 
     def _named_expired(self, text: str, analyzed: AnalyzedQuery, filters: Filters) -> list[BackendHit]:
