@@ -30,6 +30,7 @@ from gateway.settings import Settings
 from gateway.state import GatewayState
 from gateway.store.database import create_db_engine, create_session_factory
 from gateway.store.migrate import upgrade_to_head
+from gateway.store.runner import StoreRunner, default_concurrency
 from knowledge_base.settings import KnowledgeBaseSettings
 from search.backends.base import SearchBackend
 
@@ -85,12 +86,16 @@ def _start(
     except Exception as exc:
         search_backend = None
         log.error("search backend not configured: %s", exc)
+    session_factory = create_session_factory(engine)
     return GatewayState(
         settings=settings,
         secret_key=secret_key,
         engine=engine,
-        session_factory=create_session_factory(engine),
-        bot=RasaClient(settings.rasa_url, timeout=settings.rasa_timeout),
+        session_factory=session_factory,
+        bot=RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, max_connections=settings.rasa_max_connections),
+        store=StoreRunner(
+            session_factory, limit=settings.store_concurrency or default_concurrency(engine.dialect.name)
+        ),
         http=httpx.AsyncClient(timeout=settings.health_timeout),
         metrics=metrics,
         templates=templates,

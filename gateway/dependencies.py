@@ -12,7 +12,9 @@ from gateway.content.library import ContentLibrary
 from gateway.state import GatewayState
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
+    """The application's state. ``async`` only so FastAPI calls it on the event loop instead of
+    sending every request through a worker thread for an attribute lookup."""
     return request.app.state.gateway  # type: ignore[no-any-return]
 
 
@@ -28,7 +30,7 @@ def get_db(state: StateDep) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db)]
 
 
-def get_library(state: StateDep) -> ContentLibrary:
+async def get_library(state: StateDep) -> ContentLibrary:
     if state.library is None:
         raise HTTPException(503, "政策文件库暂时无法使用，请稍后再试。")
     return state.library

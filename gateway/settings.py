@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     actions_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 10.0
+    rasa_max_connections: int = Field(default=10, ge=1)
+    """Chat turns talking to Rasa at once, each on a kept-alive connection; further turns wait
+    (first come first served, at most ``rasa_timeout``). Rasa uses about one core: a few turns in
+    flight keep it busy (see :mod:`gateway.rasa.client`)."""
+    store_concurrency: int = Field(default=0, ge=0)
+    """Chat turns' store units running at once; 0 = 1 on SQLite (one writer), 10 on PostgreSQL."""
     health_timeout: float = 2.0
 
     secret_key: SecretStr | None = None
@@ -71,6 +77,9 @@ class Settings(BaseSettings):
     wechat_reply_budget_seconds: float = 4.5
     """WeChat waits 5 s for a passive reply; after this budget the callback answers ``success`` and
     the bot's answer follows as a customer-service message."""
+    wechat_max_clock_skew_seconds: float = 300.0
+    """A callback whose signed ``timestamp`` is further than this from now is refused (403): a
+    replay of a captured request. 0 disables the check."""
     wechat_public_base_url: str = ""
     """The gateway's public origin for links in WeChat replies (``https://…``); default: the
     origin WeChat called the callback on."""

@@ -21,6 +21,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.rasa.client import RasaClient
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
+from gateway.store.runner import StoreRunner
 from search.backends.base import SearchBackend
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class GatewayState:
     engine: Engine
     session_factory: sessionmaker[Session]
     bot: RasaClient
+    store: StoreRunner
+    """Runs the chat turn's store work (and WeChat's) in worker threads, within a limit."""
     http: httpx.AsyncClient
     metrics: GatewayMetrics
     templates: Jinja2Templates
@@ -77,7 +80,7 @@ class GatewayState:
     async def aclose(self) -> None:
         """Release connections (called at shutdown)."""
         await self.http.aclose()
-        self.bot.close()
+        await self.bot.aclose()
         if self.search_backend is not None:
             self.search_backend.close()
         self.engine.dispose()

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.conversation.inputs import CitizenInput
 from gateway.privacy import mask_pii
 from gateway.rasa.envelope import BotMessage
 from gateway.store.base import utcnow
 from gateway.store.models import Conversation, Direction, Message, SenderRole
+
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_INSERT_MESSAGE = _MESSAGES.insert()
+"""Plain Core statements for the writes of every turn (built once, compiled once): the ORM's
+unit of work costs several times the statements themselves."""
+_TOUCH_CONVERSATION = (
+    _CONVERSATIONS.update()
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(updated_at=bindparam("updated_at"))
+)
 
 BUTTON_LOOKBACK = 5
 QUESTION_LOOKBACK = 20
@@ -35,9 +47,12 @@ def _button_title(db: Session, conversation: Conversation, payload: str) -> str 
 
 def record_citizen(
     db: Session, *, conversation: Conversation, citizen: CitizenInput, extra_buttons: Sequence[dict[str, str]] = ()
-) -> Message:
+) -> None:
     """Store what the citizen sent. A button click is stored with the button's title as text
-    (so the transcript reads naturally) and the payload beside it."""
+    (so the transcript reads naturally) and the payload beside it.
+
+    Written with two Core statements (the INSERT, and the conversation's last activity for the
+    agents' queue) instead of the ORM's unit of work: this runs on every turn."""
     if citizen.payload is not None:
         title = _button_title(db, conversation, citizen.payload)
         if title is None:
@@ -45,41 +60,46 @@ def record_citizen(
         text = title
     else:
         text = citizen.text or ""
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.IN.value,
-        sender=SenderRole.CITIZEN.value,
-        text=text,
-        text_masked=mask_pii(text),
-        payload=citizen.payload,
-        sources=[],
-        buttons=[],
+    now = utcnow()
+    db.connection().execute(
+        _INSERT_MESSAGE,
+        dict(
+            conversation_id=conversation.id,
+            direction=Direction.IN.value,
+            sender=SenderRole.CITIZEN.value,
+            text=text,
+            text_masked=mask_pii(text),
+            payload=citizen.payload,
+            sources=[],
+            buttons=[],
+            created_at=now,
+        ),
     )
-    db.add(message)
-    conversation.updated_at = utcnow()  # last activity, for the agents' queue
-    db.flush()
-    return message
+    db.connection().execute(_TOUCH_CONVERSATION, {"conversation_id": conversation.id, "updated_at": now})
+    set_committed_value(conversation, "updated_at", now)
 
 
-def record_bot(db: Session, *, conversation: Conversation, bot_message: BotMessage, latency_ms: int | None) -> Message:
-    """Store one bot message with what it was about and why."""
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.OUT.value,
-        sender=SenderRole.BOT.value,
-        text=bot_message.text,
-        text_masked=mask_pii(bot_message.text),
-        event=bot_message.event,
-        topic=bot_message.topic,
-        intent=bot_message.intent,
-        confidence=bot_message.confidence,
-        sources=bot_message.sources,
-        buttons=bot_message.buttons,
-        latency_ms=latency_ms,
+def record_bot(db: Session, *, conversation: Conversation, bot_message: BotMessage, latency_ms: int | None) -> None:
+    """Store one bot message with what it was about and why (one Core INSERT, like
+    :func:`record_citizen`; rows are numbered in the order they are written)."""
+    db.connection().execute(
+        _INSERT_MESSAGE,
+        dict(
+            conversation_id=conversation.id,
+            direction=Direction.OUT.value,
+            sender=SenderRole.BOT.value,
+            text=bot_message.text,
+            text_masked=mask_pii(bot_message.text),
+            event=bot_message.event,
+            topic=bot_message.topic,
+            intent=bot_message.intent,
+            confidence=bot_message.confidence,
+            sources=bot_message.sources,
+            buttons=bot_message.buttons,
+            latency_ms=latency_ms,
+            created_at=utcnow(),
+        ),
     )
-    db.add(message)
-    db.flush()
-    return message
 
 
 def record_system(

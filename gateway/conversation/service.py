@@ -10,6 +10,11 @@ Order of work, and why:
    envelope opens a ticket and moves the conversation to waiting_agent;
 6. if Rasa or the action server is down or times out: tell the citizen plainly, give the hotline,
    open a ``system`` ticket (waiting_agent) with the question.
+
+Steps 2–4 are one short store unit and the writes of step 5 or 6 another, each run in a worker
+thread by the :class:`~gateway.store.runner.StoreRunner`; Rasa is awaited in between, so no
+server worker thread and no database connection waits for the bot (the call itself uses the Rasa
+client's own few threads, see :mod:`gateway.rasa.client`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from gateway.privacy import mask_pii
 from gateway.rasa.client import BotUnavailable, RasaClient
 from gateway.rasa.envelope import BotMessage, parse_reply
 from gateway.store.models import Conversation, Feedback, HandoffReason, Message, UnansweredQuestion
+from gateway.store.runner import StoreRunner
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +67,19 @@ class ChatOutcome:
         return {"session_id": self.session_id, "status": self.status, "topic": self.topic, "messages": self.messages}
 
 
-def handle_chat(
+@dataclass(frozen=True)
+class Received:
+    """The citizen's message is stored: either the turn is already decided (``outcome``: a human
+    owns the conversation, or the citizen withdrew 转人工) or the bot is to be asked."""
+
+    conversation_id: int
+    session_id: str
+    outcome: ChatOutcome | None = None
+
+
+async def handle_chat(
     *,
-    db: Session,
+    store: StoreRunner,
     bot: RasaClient,
     metrics: GatewayMetrics,
     session_id: str | None,
@@ -73,8 +89,42 @@ def handle_chat(
     hotline: str,
     channel: str = "web",
 ) -> ChatOutcome:
-    """Handle one citizen message end to end (see the module docstring for the order)."""
+    """Handle one citizen message end to end (see the module docstring for the order).
+
+    The store work is two short units in worker threads (:class:`StoreRunner`), one before and
+    one after Rasa; no database connection is held while Rasa thinks."""
     citizen = normalize_input(text=text, payload=payload, max_chars=max_chars)
+    received = await store.run(
+        receive_message, session_id=session_id, citizen=citizen, channel=channel, metrics=metrics, hotline=hotline
+    )
+    if received.outcome is not None:
+        return received.outcome
+    try:
+        reply = await bot.send(sender=received.session_id, message=citizen.for_bot, channel=channel)
+        bot_messages = parse_reply(reply.messages)
+        if not bot_messages:
+            raise BotUnavailable("empty reply")
+    except BotUnavailable as exc:
+        log.warning("bot unavailable for conversation %s (%s): queued for an agent", received.conversation_id, exc)
+        metrics.bot_errors.labels(str(exc).split(":")[0][:32]).inc()
+        return await store.run(_system_handoff, received.conversation_id, metrics=metrics, hotline=hotline)
+    metrics.bot_latency.observe(reply.latency_ms / 1000)
+    return await store.run(
+        _bot_turn,
+        received.conversation_id,
+        citizen=citizen,
+        bot_messages=bot_messages,
+        latency_ms=reply.latency_ms,
+        metrics=metrics,
+        hotline=hotline,
+    )
+
+
+def receive_message(
+    db: Session, *, session_id: str | None, citizen: CitizenInput, channel: str, metrics: GatewayMetrics, hotline: str
+) -> Received:
+    """Steps 2–4: find or start the conversation, store the citizen's message and COMMIT, then
+    decide whether the bot is asked at all."""
     conversation = find_conversation(db, session_id) or start_conversation(db, channel=channel)
     if conversation.status == Status.CLOSED:
         apply_event(db, conversation, Event.REOPEN)
@@ -85,29 +135,21 @@ def handle_chat(
     metrics.messages.labels(channel, "citizen").inc()
 
     status = Status(conversation.status)
+    outcome: ChatOutcome | None = None
     if citizen.payload == notices.CANCEL_HANDOFF_PAYLOAD and status is Status.WAITING_AGENT:
-        return _cancel(db, conversation=conversation)
-    if status in HUMAN_QUEUE:
-        return _queued(conversation=conversation, status=status, hotline=hotline)
-    if citizen.payload == notices.CANCEL_HANDOFF_PAYLOAD:  # a stale button: nothing to cancel
-        return ChatOutcome(conversation.session_id, conversation.status, None, [])
-    try:
-        reply = bot.send(sender=conversation.session_id, message=citizen.for_bot, channel=channel)
-        bot_messages = parse_reply(reply.messages)
-        if not bot_messages:
-            raise BotUnavailable("empty reply")
-    except BotUnavailable as exc:
-        return _system_handoff(db, conversation=conversation, metrics=metrics, hotline=hotline, reason=str(exc))
-    metrics.bot_latency.observe(reply.latency_ms / 1000)
-    return _bot_turn(
-        db,
-        conversation=conversation,
-        citizen=citizen,
-        bot_messages=bot_messages,
-        latency_ms=reply.latency_ms,
-        metrics=metrics,
-        hotline=hotline,
-    )
+        outcome = _cancel(db, conversation=conversation)
+    elif status in HUMAN_QUEUE:
+        outcome = _queued(conversation=conversation, status=status, hotline=hotline)
+    elif citizen.payload == notices.CANCEL_HANDOFF_PAYLOAD:  # a stale button: nothing to cancel
+        outcome = ChatOutcome(conversation.session_id, conversation.status, None, [])
+    return Received(conversation.id, conversation.session_id, outcome)
+
+
+def _conversation(db: Session, conversation_id: int) -> Conversation:
+    conversation = db.get(Conversation, conversation_id)
+    if conversation is None:  # rows are never deleted while a turn runs
+        raise LookupError(f"conversation {conversation_id} vanished")
+    return conversation
 
 
 def _cancel(db: Session, *, conversation: Conversation) -> ChatOutcome:
@@ -130,13 +172,9 @@ def _queued(*, conversation: Conversation, status: Status, hotline: str) -> Chat
     return ChatOutcome(conversation.session_id, conversation.status, None, [ack])
 
 
-def _system_handoff(
-    db: Session, *, conversation: Conversation, metrics: GatewayMetrics, hotline: str, reason: str
-) -> ChatOutcome:
+def _system_handoff(db: Session, conversation_id: int, *, metrics: GatewayMetrics, hotline: str) -> ChatOutcome:
     """The bot is unavailable: say so plainly, give the hotline, queue the question for an agent."""
-    log.warning("bot unavailable for conversation %s (%s): queued for an agent", conversation.id, reason)
-    metrics.bot_errors.labels(reason.split(":")[0][:32]).inc()
-    db.rollback()
+    conversation = _conversation(db, conversation_id)
     question = question_for_handoff(db, conversation, None)
     message = record_system(db, conversation=conversation, text=notices.system_unavailable(hotline), event="handoff")
     request_handoff(
@@ -153,8 +191,8 @@ def _system_handoff(
 
 def _bot_turn(
     db: Session,
+    conversation_id: int,
     *,
-    conversation: Conversation,
     citizen: CitizenInput,
     bot_messages: list[BotMessage],
     latency_ms: int,
@@ -162,10 +200,13 @@ def _bot_turn(
     hotline: str,
 ) -> ChatOutcome:
     """Store the bot's messages and act on their envelopes (unanswered, feedback, handoff)."""
-    previous_answer = last_bot_answer(db, conversation)
-    stored: list[Message] = []
+    conversation = _conversation(db, conversation_id)
+    # The answer a feedback click is about: read before this turn's messages are added (and only
+    # when there is feedback: one query less on every other turn).
+    wants_feedback = any(m.event == "feedback" for m in bot_messages)
+    previous_answer = last_bot_answer(db, conversation) if wants_feedback else None
     for bot_message in bot_messages:
-        stored.append(record_bot(db, conversation=conversation, bot_message=bot_message, latency_ms=latency_ms))
+        record_bot(db, conversation=conversation, bot_message=bot_message, latency_ms=latency_ms)
         metrics.bot_events.labels(bot_message.event or "none").inc()
         if bot_message.event == "fallback":
             metrics.fallbacks.inc()
@@ -188,11 +229,11 @@ def _bot_turn(
                     topic=conversation.topic,
                 )
             )
-    metrics.messages.labels(conversation.channel, "bot").inc(len(stored))
+    metrics.messages.labels(conversation.channel, "bot").inc(len(bot_messages))
     topic = next((m.topic for m in bot_messages if m.topic), None)
     if topic is not None:
         conversation.topic = topic
-    views = [message_view(m) for m in stored if m.text or m.buttons]
+    views = [chat_view(m.text, m.buttons, m.sources) for m in bot_messages if m.text or m.buttons]
     handoff = next((m.handoff for m in bot_messages if m.handoff is not None), None)
     if handoff is not None:
         request_handoff(
@@ -204,7 +245,7 @@ def _bot_turn(
             candidates=handoff.candidates,
         )
         metrics.handoffs.labels(handoff.reason).inc()
-        if not any(m.text for m in stored):
+        if not any(m.text for m in bot_messages):
             views.append(
                 message_view(record_system(db, conversation=conversation, text=notices.handoff_started(hotline)))
             )

@@ -1,7 +1,7 @@
 """Interpretation drafts written in the review page: validated like the knowledge base's own
 entries (:func:`knowledge_base.validator.check_entry` — cited article keys exist, current, of an
 applicable region; every number in the answer appears in a cited article), saved as ``draft``,
-approved by a reviewer or admin (validated again), and exported as YAML in the format of
+approved by another reviewer or admin than its author (validated again), and exported as YAML in the format of
 ``knowledge_base/interpretations/*.yml`` so they can be committed after review.
 
 Texts are masked when saved and again when exported: a reviewer who pastes a citizen's question
@@ -214,12 +214,17 @@ def _stored_input(draft: InterpretationDraft) -> DraftInput:
 def approve_draft(
     db: Session, *, reviewer: User, draft_id: int, library: ContentLibrary, keys: Mapping[str, Any]
 ) -> InterpretationDraft:
-    """Approve a draft after validating it again (the official texts may have changed)."""
+    """Approve a draft after validating it again (the official texts may have changed).
+
+    Four eyes: the approver must be another user than the draft's author (admins included), so
+    no single account can put an answer into the knowledge base on its own — 403 otherwise."""
     draft = db.get(InterpretationDraft, draft_id)
     if draft is None:
         raise ServiceError(404, "解读草稿不存在。")
     if draft.status != DraftStatus.DRAFT.value:
         raise ServiceError(409, "该解读已审核通过。")
+    if draft.created_by_id == reviewer.id:
+        raise ServiceError(403, "不能审核通过自己撰写的解读，请由另一位审核人员审核。")
     problems = validate(
         _stored_input(draft), entry_id=draft.entry_id, library=library, keys=keys, created=draft.created_at.date().isoformat()
     )

@@ -19,16 +19,19 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 
 @router.post("", response_model=ChatResponse)
-def post_chat(body: ChatRequest, request: Request, state: StateDep, db: DbDep) -> dict[str, object]:
-    """One citizen message (text or button payload) → the answer and the session id to reuse."""
+async def post_chat(body: ChatRequest, request: Request, state: StateDep) -> dict[str, object]:
+    """One citizen message (text or button payload) → the answer and the session id to reuse.
+
+    Async: the turn awaits Rasa without holding one of the server's worker threads; its store
+    work runs in short units on the store's worker threads (see :func:`gateway.conversation.service.handle_chat`)."""
     if not state.ip_limiter.allow(client_ip(request)):
         state.metrics.rate_limited.labels("ip").inc()
         raise HTTPException(429, notices.RATE_LIMITED)
     if body.session_id and not state.session_limiter.allow(body.session_id):
         state.metrics.rate_limited.labels("session").inc()
         raise HTTPException(429, notices.RATE_LIMITED)
-    outcome = handle_chat(
-        db=db,
+    outcome = await handle_chat(
+        store=state.store,
         bot=state.bot,
         metrics=state.metrics,
         session_id=body.session_id,

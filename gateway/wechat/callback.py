@@ -10,7 +10,7 @@ Order of work, and why:
    first delivery's answer and returns it passively, or ``success`` if the answer went out as a
    customer-service message;
 4. ``subscribe`` → welcome; other events → ``success``; non-text messages → a request for text;
-   text → the shared chat service in a worker thread;
+   text → the shared chat service (an async task, like the web chat's turn);
 5. if the answer is ready within ``WECHAT_REPLY_BUDGET_SECONDS`` (4.5 s) it is the passive reply
    (encrypted in safe/compatible mode); otherwise the callback answers ``success`` at once and the
    answer follows through the customer-service API as soon as it is ready.
@@ -19,7 +19,6 @@ Order of work, and why:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from gateway.wechat.envelope import CryptoNotConfigured, EnvelopeError, parse
 from gateway.wechat.models import Delivery
 from gateway.wechat.render import Rendered, split_bytes
 from gateway.wechat.runtime import WeChatRuntime
-from gateway.wechat.signature import callback_signature_ok
+from gateway.wechat.signature import callback_signature_ok, timestamp_fresh
 from gateway.wechat.turn import answer_text
 
 log = logging.getLogger(__name__)
@@ -68,12 +67,16 @@ class CallbackQuery:
 
 
 def verify(runtime: WeChatRuntime, query: CallbackQuery) -> None:
-    """403 unless the request carries WeChat's signature for our token."""
+    """403 unless the request carries WeChat's signature for our token, made recently (a
+    signed ``timestamp`` further than ``WECHAT_MAX_CLOCK_SKEW_SECONDS`` from now is a replay)."""
     if not runtime.token:
         log.warning("WeChat callback refused: WECHAT_TOKEN is not configured")
         raise HTTPException(403, texts.NOT_CONFIGURED)
     if not callback_signature_ok(runtime.token, signature=query.signature, timestamp=query.timestamp, nonce=query.nonce):
         raise HTTPException(403, texts.BAD_SIGNATURE)
+    if not timestamp_fresh(query.timestamp, max_skew_seconds=runtime.settings.wechat_max_clock_skew_seconds):
+        log.warning("WeChat callback refused: signed timestamp too far from now (replay or clock skew)")
+        raise HTTPException(403, texts.STALE_TIMESTAMP)
 
 
 class Callback:
@@ -113,13 +116,8 @@ class Callback:
         return Response(xml, media_type="application/xml")
 
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        """Run ``fn(session, **kwargs)`` in a worker thread with its own session."""
-
-        def run() -> T:
-            with self.state.session_factory() as db:
-                return fn(db, **kwargs)
-
-        return await asyncio.to_thread(run)
+        """Run ``fn(session, **kwargs)`` on the store's worker threads with its own session."""
+        return await self.state.store.run(fn, **kwargs)
 
     async def _reply(self, message: BaseMessage) -> str | None:
         openid = str(message.source)
@@ -161,8 +159,8 @@ class Callback:
     async def _answer_text(self, key: str, openid: str, text: str) -> str | None:
         """Ask the chat service; passive reply within the budget, else ``success`` and a
         customer-service message when the answer is ready."""
-        turn = functools.partial(answer_text, state=self.state, key=key, openid=openid, text=text, base_url=self.base_url)
-        task = asyncio.get_running_loop().run_in_executor(self.runtime.turn_executor, turn)
+        turn = answer_text(state=self.state, key=key, openid=openid, text=text, base_url=self.base_url)
+        task = self.runtime.spawn(turn)  # runs to the end even when this request gives up waiting
         try:
             rendered = await asyncio.wait_for(asyncio.shield(task), timeout=max(self.deadline - time.monotonic(), 0))
         except asyncio.TimeoutError:

@@ -13,8 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 
@@ -25,12 +24,10 @@ from gateway.wechat.envelope import CallbackCrypto
 from gateway.wechat.render import TEXT_LIMIT_BYTES, split_bytes
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PRUNE_EVERY_SECONDS = 3600.0
 DRAIN_SECONDS = 10.0
-TURN_THREADS = 32
-"""Bot turns run on their own threads: a slow bot (up to ``RASA_TIMEOUT``) must not hold up the
-short database calls every callback makes within WeChat's 5 s (those use the loop's default pool)."""
 _create_lock = threading.Lock()
 
 
@@ -46,7 +43,6 @@ class WeChatRuntime:
             app_secret=settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else None,
         )
         self._crypto: CallbackCrypto | None = None
-        self._executor: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_prune = 0.0
 
@@ -66,17 +62,9 @@ class WeChatRuntime:
             )
         return self._crypto
 
-    @property
-    def turn_executor(self) -> ThreadPoolExecutor:
-        """The threads bot turns run on (created on first use)."""
-        if self._executor is None:
-            with _create_lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=TURN_THREADS, thread_name_prefix="wechat-turn")
-        return self._executor
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run a background delivery, keeping a reference until it finishes."""
+    def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run a bot turn or a background delivery as a task, keeping a reference until it
+        finishes (the loop itself keeps only weak ones); shutdown waits for these."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -95,14 +83,12 @@ class WeChatRuntime:
         return True
 
     async def aclose(self, timeout: float = DRAIN_SECONDS) -> None:
-        """At shutdown: let deliveries in flight finish (bounded), then close the client."""
+        """At shutdown: let turns and deliveries in flight finish (bounded), then close the client."""
         if self._tasks:
-            log.info("waiting for %d WeChat deliveries", len(self._tasks))
+            log.info("waiting for %d WeChat turns and deliveries", len(self._tasks))
             _done, late = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in late:
                 task.cancel()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(self.api.close)
 
 

@@ -3,13 +3,16 @@
 WeChat signs every callback with ``sha1(''.join(sorted([token, timestamp, nonce])))`` in the
 ``signature`` query parameter; in safe/compatible mode the encrypted body is signed too
 (``msg_signature`` = sha1 of the sorted token, timestamp, nonce and ``Encrypt``). wechatpy compares
-with ``!=``; we compare with :func:`hmac.compare_digest` so response timing leaks nothing.
+with ``!=``; we compare with :func:`hmac.compare_digest` so response timing leaks nothing. A
+signature only counts while its ``timestamp`` is recent (:func:`timestamp_fresh`), so a captured
+callback cannot be replayed later.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 
 def sign(*parts: str) -> str:
@@ -29,3 +32,15 @@ def callback_signature_ok(token: str, *, signature: str | None, timestamp: str |
     if not token or not timestamp or not nonce:
         return False
     return signature_ok((token, timestamp, nonce), signature)
+
+
+def timestamp_fresh(timestamp: str | None, *, max_skew_seconds: float, now: float | None = None) -> bool:
+    """Whether the signed ``timestamp`` (Unix seconds) is within ``max_skew_seconds`` of now, in
+    either direction. A valid signature never expires by itself, so without this a captured
+    callback could be replayed at any later time. ``max_skew_seconds <= 0`` disables the check."""
+    if max_skew_seconds <= 0:
+        return True
+    if not timestamp or not timestamp.strip().isdigit():
+        return False
+    current = time.time() if now is None else now
+    return abs(current - int(timestamp.strip())) <= max_skew_seconds

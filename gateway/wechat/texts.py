@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # HTTP errors (the body WeChat's server or an operator sees).
 BAD_SIGNATURE = "签名校验失败。"
+STALE_TIMESTAMP = "签名已过期：请求时间戳与服务器时间相差过大。"
 NOT_CONFIGURED = "微信公众号接入未配置（WECHAT_TOKEN）。"
 CRYPTO_NOT_CONFIGURED = "微信消息加解密未配置（WECHAT_AES_KEY、WECHAT_APP_ID）。"
 BROKEN_XML = "消息格式错误：请求体不是有效的XML。"

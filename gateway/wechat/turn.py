@@ -1,4 +1,4 @@
-"""One WeChat text message through the shared chat service (sync; runs in a worker thread).
+"""One WeChat text message through the shared chat service (async, like the web chat's turn).
 
 WeChat users are identified by OpenID: each OpenID has one conversation with channel ``wechat``
 (``conversations.external_user``), found or started here and then handled by exactly the same
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,34 +53,39 @@ def chosen_payload(text: str, options: list[dict[str, str]]) -> str | None:
     return options[index - 1]["payload"] if 1 <= index <= len(options) else None
 
 
-def answer_text(*, state: GatewayState, key: str, openid: str, text: str, base_url: str | None) -> Rendered:
+def conversation_and_options(db: Session, *, openid: str, exclude_key: str) -> tuple[str, list[dict[str, Any]]]:
+    """The OpenID's conversation's session id and the numbered options its last answer showed."""
+    conversation = conversation_for(db, openid)
+    return conversation.session_id, inbound.last_options(db, openid=openid, exclude_key=exclude_key)
+
+
+async def answer_text(*, state: GatewayState, key: str, openid: str, text: str, base_url: str | None) -> Rendered:
     """The rendered answer to one text message; also recorded on the inbound row, so retries
-    and the delivery step can read it. Never raises: an unexpected failure becomes an apology
-    with the hotline (the chat service already turns bot outages into a handoff)."""
+    and the delivery step can read it. Never raises for the turn itself: an unexpected failure
+    becomes an apology with the hotline (the chat service already turns bot outages into a
+    handoff)."""
     settings = state.settings
     rendered: Rendered
-    with state.session_factory() as db:
+    try:
+        session_id, options = await state.store.run(conversation_and_options, openid=openid, exclude_key=key)
+        payload = chosen_payload(text, options)
         try:
-            conversation = conversation_for(db, openid)
-            payload = chosen_payload(text, inbound.last_options(db, openid=openid, exclude_key=key))
-            try:
-                outcome = handle_chat(
-                    db=db,
-                    bot=state.bot,
-                    metrics=state.metrics,
-                    session_id=conversation.session_id,
-                    text=None if payload else text,
-                    payload=payload,
-                    max_chars=settings.max_message_chars,
-                    hotline=settings.hotline,
-                    channel=Channel.WECHAT.value,
-                )
-                rendered = render_messages(outcome.messages, base_url=base_url)
-            except InputRejected as exc:  # empty or too long: tell the citizen, as the web API does
-                rendered = Rendered(exc.detail)
-        except Exception:
-            log.exception("WeChat message %s could not be handled", key)
-            db.rollback()
-            rendered = Rendered(texts.failed(settings.hotline))
-        inbound.record_answer(db, key=key, reply=rendered.text or None, options=rendered.options)
+            outcome = await handle_chat(
+                store=state.store,
+                bot=state.bot,
+                metrics=state.metrics,
+                session_id=session_id,
+                text=None if payload else text,
+                payload=payload,
+                max_chars=settings.max_message_chars,
+                hotline=settings.hotline,
+                channel=Channel.WECHAT.value,
+            )
+            rendered = render_messages(outcome.messages, base_url=base_url)
+        except InputRejected as exc:  # empty or too long: tell the citizen, as the web API does
+            rendered = Rendered(exc.detail)
+    except Exception:
+        log.exception("WeChat message %s could not be handled", key)
+        rendered = Rendered(texts.failed(settings.hotline))
+    await state.store.run(inbound.record_answer, key=key, reply=rendered.text or None, options=rendered.options)
     return rendered

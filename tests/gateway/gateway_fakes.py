@@ -103,6 +103,9 @@ class FakeRasa:
         self.status_code = 200
         self.delay = 0.0
         self.model_loaded = True
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """How many webhook requests were being answered at once, now and at most."""
 
     def _build(self) -> FastAPI:
         app = FastAPI()
@@ -111,11 +114,16 @@ class FakeRasa:
         async def webhook(request: Request) -> Any:
             body = await request.json()
             self.received.append(body)
-            if self.delay:
-                import asyncio
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                if self.delay:
+                    import asyncio
 
-                await asyncio.sleep(self.delay)
-            reply = self.reply(body) if callable(self.reply) else self.reply
+                    await asyncio.sleep(self.delay)
+                reply = self.reply(body) if callable(self.reply) else self.reply
+            finally:
+                self.in_flight -= 1
             return JSONResponse(reply, status_code=self.status_code)
 
         @app.get("/status")

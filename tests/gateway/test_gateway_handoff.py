@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -69,6 +70,37 @@ def test_rasa_failures_give_system_handoff(
         fake_rasa.reply = lambda body: {"error": "unexpected"}  # type: ignore[assignment]
     body = client.post("/api/chat", json={"text": "社保卡丢了怎么办"}).json()
     _assert_system_handoff(client, db, body, "社保卡丢了怎么办")
+
+
+def _concurrent_chats(client: TestClient, questions: list[str]) -> list[dict]:
+    with ThreadPoolExecutor(len(questions)) as pool:
+        responses = list(pool.map(lambda q: client.post("/api/chat", json={"text": q}), questions))
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    return [r.json() for r in responses]
+
+
+def test_at_most_rasa_max_connections_turns_talk_to_rasa_at_once(
+    make_client: Callable[..., TestClient], fake_rasa: FakeRasa
+) -> None:
+    client = make_client(rasa_max_connections=2)
+    fake_rasa.delay = 0.3
+    bodies = _concurrent_chats(client, [f"问题{i}" for i in range(6)])
+    assert [b["status"] for b in bodies] == ["bot"] * 6  # the others waited their turn
+    assert len(fake_rasa.received) == 6
+    assert fake_rasa.max_in_flight == 2  # two at once, never more
+
+
+def test_a_turn_that_cannot_get_a_connection_within_the_timeout_is_queued_for_an_agent(
+    make_client: Callable[..., TestClient], fake_rasa: FakeRasa, db: Session
+) -> None:
+    client = make_client(rasa_max_connections=1, rasa_timeout=2.0)
+    fake_rasa.delay = 1.5  # the 2nd turn waits ~1.5 s (< 2 s) for the connection, the 3rd ~3 s
+    bodies = _concurrent_chats(client, ["问题一", "问题二", "问题三"])
+    assert sorted(b["status"] for b in bodies) == ["bot", "bot", "waiting_agent"]
+    (late,) = [b for b in bodies if b["status"] == "waiting_agent"]
+    question = next(q for q in ("问题一", "问题二", "问题三") if q not in {r["message"] for r in fake_rasa.received})
+    _assert_system_handoff(client, db, late, question)  # stored, told, queued: nothing lost
+    assert len(fake_rasa.received) == 2
 
 
 def test_handoff_envelope_moves_to_waiting_agent_and_bot_is_not_called_afterwards(

@@ -56,6 +56,13 @@ def reviewer(client: TestClient, db: Session) -> tuple[TestClient, str]:
     return client, logged_in(client, "rita", page="/review")
 
 
+def _second_reviewer(client: TestClient, db: Session) -> tuple[TestClient, str]:
+    """Another reviewer, logged in on their own client (own cookies) of the same application."""
+    add_user(db, "sam", "reviewer")
+    other = TestClient(client.app)
+    return other, logged_in(other, "sam", page="/review")
+
+
 @pytest.fixture
 def questions(client: TestClient, fake_rasa: FakeRasa) -> None:
     """Three phrasings of one need (one with personal data), one unhelpful answer to the same
@@ -166,9 +173,15 @@ def test_approved_draft_is_exported_as_knowledge_base_yaml(
     assert {(q.status, q.interpretation_id) for q in linked} == {("answered", draft["entry_id"])}
 
     assert "[]" in client.get("/review/export.yml").text  # nothing approved yet
-    approved = client.post(f"/api/review/drafts/{draft['id']}/approve", headers={"X-CSRF-Token": csrf})
+    own = client.post(f"/api/review/drafts/{draft['id']}/approve", headers={"X-CSRF-Token": csrf})
+    assert own.status_code == 403, own.text  # four eyes: the author cannot approve
+    assert own.json()["detail"] == "不能审核通过自己撰写的解读，请由另一位审核人员审核。"
+    assert "[]" in client.get("/review/export.yml").text  # still nothing approved
+    second, second_csrf = _second_reviewer(client, db)
+    approved = second.post(f"/api/review/drafts/{draft['id']}/approve", headers={"X-CSRF-Token": second_csrf})
     assert approved.status_code == 200 and approved.json()["draft"]["status"] == "approved"
-    again = client.post(f"/api/review/drafts/{draft['id']}/approve", headers={"X-CSRF-Token": csrf})
+    assert approved.json()["draft"]["approved_by_id"] != approved.json()["draft"]["created_by_id"]
+    again = second.post(f"/api/review/drafts/{draft['id']}/approve", headers={"X-CSRF-Token": second_csrf})
     assert again.status_code == 409
 
     export = client.get("/review/export.yml")
@@ -188,6 +201,7 @@ def test_approved_draft_is_exported_as_knowledge_base_yaml(
     assert actions == [
         "review.draft_create",
         "review.mark_handled",
+        "review.export_yaml",
         "review.export_yaml",
         "review.draft_approve",
         "review.export_yaml",

@@ -243,7 +243,7 @@ def wechat(wx_client: TestClient) -> WeChatServer:
 
 
 def test_get_echoes_echostr_when_the_signature_is_ours(wx_client: TestClient) -> None:
-    timestamp, nonce = "1700000000", "abc123"
+    timestamp, nonce = str(int(time.time())), "abc123"
     params = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "echostr": "5837397"}
     response = wx_client.get("/wechat", params=params)
     assert response.status_code == 200
@@ -265,6 +265,41 @@ def test_get_with_a_bad_or_missing_signature_is_403(wx_client: TestClient, param
     assert response.status_code == 403
     assert response.json()["detail"] == "签名校验失败。"
     assert response.text != "1"
+
+
+def signed_at(timestamp: int, nonce: str = "replay1") -> dict[str, str]:
+    """Query parameters WeChat would send, signed with our token at ``timestamp``."""
+    return {"signature": sign(TOKEN, str(timestamp), nonce), "timestamp": str(timestamp), "nonce": nonce, "openid": OPENID}
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -86_400])
+def test_a_correctly_signed_but_stale_callback_is_refused_as_a_replay(
+    wx_client: TestClient, fake_rasa: FakeRasa, db: Session, offset: int
+) -> None:
+    query = signed_at(int(time.time()) + offset)
+    response = wx_client.post("/wechat", params=query, content=text_xml("你好", msg_id=new_msg_id()).encode())
+    assert response.status_code == 403
+    assert response.json()["detail"] == "签名已过期：请求时间戳与服务器时间相差过大。"
+    verification = wx_client.get("/wechat", params={**query, "echostr": "5837397"})
+    assert verification.status_code == 403 and verification.text != "5837397"
+    assert fake_rasa.received == []
+    assert db.scalars(select(WeChatInbound)).all() == []
+
+
+def test_a_timestamp_within_the_allowed_skew_is_accepted(wx_client: TestClient, fake_rasa: FakeRasa) -> None:
+    fake_rasa.reply = [ANSWER]
+    for offset in (-290, 290):
+        query = signed_at(int(time.time()) + offset, nonce=f"skew{offset}")
+        response = wx_client.post("/wechat", params=query, content=text_xml("辞职了能领失业金吗？", msg_id=new_msg_id()).encode())
+        assert reply_of(response)["Content"].startswith("非因本人意愿中断就业")
+
+
+def test_the_allowed_skew_is_a_setting(make_client: AppFactory, wechat_api: FakeWeChatAPI) -> None:
+    strict = make_client(wechat_token=SecretStr(TOKEN), wechat_api_base=wechat_api.url, wechat_max_clock_skew_seconds=10)
+    query = {**signed_at(int(time.time()) - 60), "echostr": "42"}
+    assert strict.get("/wechat", params=query).status_code == 403
+    lenient = make_client(wechat_token=SecretStr(TOKEN), wechat_api_base=wechat_api.url, wechat_max_clock_skew_seconds=0)
+    assert lenient.get("/wechat", params=query).text == "42"  # 0 disables the check
 
 
 def test_without_a_configured_token_every_callback_is_refused(client: TestClient) -> None:
