@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -25,6 +26,27 @@ _TOUCH_CONVERSATION = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(updated_at=bindparam("updated_at"))
 )
+
+def _insert_message(
+    db: Session, conversation: Conversation, direction: Direction, sender: SenderRole, text: str, **columns: Any
+) -> datetime:
+    """One Core INSERT of a message with its masked copy; returns its time. Rows are numbered in
+    the order they are written."""
+    now = utcnow()
+    db.connection().execute(
+        _INSERT_MESSAGE,
+        dict(
+            conversation_id=conversation.id,
+            direction=direction.value,
+            sender=sender.value,
+            text=text,
+            text_masked=mask_pii(text),
+            created_at=now,
+            **columns,
+        ),
+    )
+    return now
+
 
 BUTTON_LOOKBACK = 5
 QUESTION_LOOKBACK = 20
@@ -60,21 +82,7 @@ def record_citizen(
         text = title
     else:
         text = citizen.text or ""
-    now = utcnow()
-    db.connection().execute(
-        _INSERT_MESSAGE,
-        dict(
-            conversation_id=conversation.id,
-            direction=Direction.IN.value,
-            sender=SenderRole.CITIZEN.value,
-            text=text,
-            text_masked=mask_pii(text),
-            payload=citizen.payload,
-            sources=[],
-            buttons=[],
-            created_at=now,
-        ),
-    )
+    now = _insert_message(db, conversation, Direction.IN, SenderRole.CITIZEN, text, payload=citizen.payload, sources=[], buttons=[])
     db.connection().execute(_TOUCH_CONVERSATION, {"conversation_id": conversation.id, "updated_at": now})
     set_committed_value(conversation, "updated_at", now)
 
@@ -82,23 +90,19 @@ def record_citizen(
 def record_bot(db: Session, *, conversation: Conversation, bot_message: BotMessage, latency_ms: int | None) -> None:
     """Store one bot message with what it was about and why (one Core INSERT, like
     :func:`record_citizen`; rows are numbered in the order they are written)."""
-    db.connection().execute(
-        _INSERT_MESSAGE,
-        dict(
-            conversation_id=conversation.id,
-            direction=Direction.OUT.value,
-            sender=SenderRole.BOT.value,
-            text=bot_message.text,
-            text_masked=mask_pii(bot_message.text),
-            event=bot_message.event,
-            topic=bot_message.topic,
-            intent=bot_message.intent,
-            confidence=bot_message.confidence,
-            sources=bot_message.sources,
-            buttons=bot_message.buttons,
-            latency_ms=latency_ms,
-            created_at=utcnow(),
-        ),
+    _insert_message(
+        db,
+        conversation,
+        Direction.OUT,
+        SenderRole.BOT,
+        bot_message.text,
+        event=bot_message.event,
+        topic=bot_message.topic,
+        intent=bot_message.intent,
+        confidence=bot_message.confidence,
+        sources=bot_message.sources,
+        buttons=bot_message.buttons,
+        latency_ms=latency_ms,
     )
 
 

@@ -70,3 +70,29 @@ def postgres_url() -> Iterator[str | None]:
             [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty database on the throwaway server, dropped afterwards (never an existing
+    one). Fails -- never skips -- when PostgreSQL is missing."""
+    import secrets
+
+    import pytest
+    from sqlalchemy import create_engine, make_url, text
+
+    from gateway.store.database import normalize_url
+
+    with postgres_url() as server_url:
+        if server_url is None:
+            pytest.fail("PostgreSQL is not installed (make system-deps installs it); these tests never skip silently")
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

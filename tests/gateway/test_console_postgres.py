@@ -4,24 +4,23 @@ gateway_pg_server.py; fails (never skips) when PostgreSQL is missing."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.content.library import ContentLibrary
 from gateway.settings import Settings
-from gateway.store.database import create_db_engine, create_session_factory, normalize_url
+from gateway.store.database import create_db_engine, create_session_factory
 from gateway.store.migrate import upgrade_to_head
 from gateway.store.models import Conversation
 from search.backends.embedded import EmbeddedBackend
 from tests.gateway.console_support import add_user, logged_in, queue_citizen
 from tests.gateway.gateway_fakes import FakeRasa
-from tests.gateway.gateway_pg_server import postgres_url
+from tests.gateway.gateway_pg_server import throwaway_database
 from tests.gateway.test_console_concurrency import AGENTS, _waiting, assert_one_winner, claim_race
 
 pytestmark = pytest.mark.postgres
@@ -30,21 +29,9 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A fresh database on the throwaway server (dropped afterwards)."""
-    with postgres_url() as server_url:
-        if server_url is None:
-            pytest.fail("PostgreSQL is not installed (make system-deps installs it); these tests never skip silently")
-        name = f"console_test_{secrets.token_hex(4)}"
-        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-            upgrade_to_head(url)
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    with throwaway_database("console_test") as url:
+        upgrade_to_head(url)
+        yield url
 
 
 def test_eight_threads_claim_on_postgresql_and_exactly_one_wins(pg_url: str) -> None:

@@ -3,7 +3,6 @@ SQL). Skipped only when PostgreSQL is not installed and GATEWAY_TEST_POSTGRES_UR
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,38 +10,27 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.content.library import ContentLibrary
 from gateway.settings import Settings
 from gateway.store.base import Base
-from gateway.store.database import create_db_engine, create_session_factory, normalize_url
+from gateway.store.database import create_db_engine, create_session_factory
 from gateway.store.migrate import head_revision, upgrade_to_head
 from gateway.store.models import HandoffTicket
 from search.backends.embedded import EmbeddedBackend
 from tests.gateway.gateway_fakes import FakeRasa, envelope
-from tests.gateway.gateway_pg_server import postgres_url
+from tests.gateway.gateway_pg_server import throwaway_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    """A fresh database created for this run (and dropped after), never an existing one."""
-    with postgres_url() as server_url:
-        if server_url is None:
-            pytest.fail("PostgreSQL is not installed (make system-deps installs it); these tests never skip silently")
-        name = f"gateway_test_{secrets.token_hex(4)}"
-        admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    """A fresh database on the throwaway server (dropped afterwards)."""
+    with throwaway_database("gateway_test") as url:
+        yield url
 
 
 def test_migrations_on_postgresql_match_the_models(pg_url: str) -> None:
