@@ -6,8 +6,8 @@
 
   var QUEUE_MS = 3000;
   var CONV_MS = 2000;
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  var $ = function (id) { return document.getElementById(id); };
+  var page = window.StaffPage;  // staff.js: el, clear, api
+  var $ = page.byId, el = page.el, clear = page.clear;
 
   var current = null;      // open conversation id
   var lastMsgId = 0;
@@ -20,30 +20,9 @@
   var CHANNEL = { web: "网页", wechat: "微信" };
   var VALIDITY_CLASS = { "现行有效": "current", "已修订": "revised", "已失效": "expired" };
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
-
   function notice(text) { $("console-notice").textContent = text || ""; }
 
-  function api(method, url, body) {
-    var headers = { Accept: "application/json" };
-    if (method !== "GET") { headers["X-CSRF-Token"] = csrf; headers["Content-Type"] = "application/json"; }
-    return fetch(url, {
-      method: method,
-      headers: headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      if (r.status === 401) { window.location.assign("/console/login?next=/console"); }
-      return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
-    });
-  }
+  function api(method, url, body) { return page.api(method, url, body, "/console"); }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined || seconds < 0) { return "—"; }

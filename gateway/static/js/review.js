@@ -3,30 +3,13 @@
 (function () {
   "use strict";
 
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  var $ = function (id) { return document.getElementById(id); };
+  var page = window.StaffPage;  // staff.js: el, clear, api
+  var $ = page.byId, el = page.el, clear = page.clear;
   var linked = { unanswered_ids: [], feedback_ids: [] };
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
   function notice(text) { $("review-notice").textContent = text || ""; }
 
-  function api(method, url, body) {
-    var headers = { Accept: "application/json" };
-    if (method !== "GET") { headers["X-CSRF-Token"] = csrf; headers["Content-Type"] = "application/json"; }
-    return fetch(url, { method: method, headers: headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (r) {
-        if (r.status === 401) { window.location.assign("/console/login?next=/review"); }
-        return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
-      });
-  }
+  function api(method, url, body) { return page.api(method, url, body, "/review"); }
 
   function lines(text) { return text.split(/\n+/).map(function (s) { return s.trim(); }).filter(Boolean); }
 
