@@ -5,19 +5,14 @@ gateway_pg_server.py; fails (never skips) when PostgreSQL is missing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.content.library import ContentLibrary
-from gateway.settings import Settings
 from gateway.store.database import create_db_engine, create_session_factory
 from gateway.store.migrate import upgrade_to_head
 from gateway.store.models import Conversation
-from search.backends.embedded import EmbeddedBackend
+from tests.gateway.conftest import AppFactory
 from tests.gateway.console_support import add_user, logged_in, queue_citizen
 from tests.gateway.gateway_fakes import FakeRasa
 from tests.gateway.gateway_pg_server import throwaway_database
@@ -48,29 +43,24 @@ def test_eight_threads_claim_on_postgresql_and_exactly_one_wins(pg_url: str) -> 
 
 
 def test_console_flow_on_postgresql(
-    pg_url: str, settings: Settings, fake_rasa: FakeRasa, library: ContentLibrary, search_index: Path
+    pg_url: str, make_client: AppFactory, fake_rasa: FakeRasa
 ) -> None:
-    app = create_app(
-        settings.model_copy(update={"database_url": pg_url}),
-        search_backend_factory=lambda: EmbeddedBackend(search_index),
-        library_loader=lambda: library,
-    )
-    with TestClient(app) as client:
-        engine = create_db_engine(pg_url)
-        try:
-            with create_session_factory(engine)() as db:
-                add_user(db, "pg-alice", "agent")
-            csrf = logged_in(client, "pg-alice")
-            sid = queue_citizen(client, fake_rasa)
-            assert client.get(f"/api/chat/{sid}").json()["queue_position"] >= 1
-            with create_session_factory(engine)() as db:
-                conversation_id = db.scalars(select(Conversation.id).where(Conversation.session_id == sid)).one()
-            headers = {"X-CSRF-Token": csrf}
-            assert client.post(f"/api/console/conversations/{conversation_id}/claim", headers=headers).status_code == 200
-            reply = client.post(f"/api/console/conversations/{conversation_id}/reply", json={"text": "您好"}, headers=headers)
-            assert reply.status_code == 200
-            assert client.get(f"/api/chat/{sid}").json()["messages"][-1]["text"] == "您好"
-            closed = client.post(f"/api/console/conversations/{conversation_id}/close", json={"note": "已解答"}, headers=headers)
-            assert closed.json()["conversation"]["status"] == "closed"
-        finally:
-            engine.dispose()
+    client = make_client(database_url=pg_url)
+    engine = create_db_engine(pg_url)
+    try:
+        with create_session_factory(engine)() as db:
+            add_user(db, "pg-alice", "agent")
+        csrf = logged_in(client, "pg-alice")
+        sid = queue_citizen(client, fake_rasa)
+        assert client.get(f"/api/chat/{sid}").json()["queue_position"] >= 1
+        with create_session_factory(engine)() as db:
+            conversation_id = db.scalars(select(Conversation.id).where(Conversation.session_id == sid)).one()
+        headers = {"X-CSRF-Token": csrf}
+        assert client.post(f"/api/console/conversations/{conversation_id}/claim", headers=headers).status_code == 200
+        reply = client.post(f"/api/console/conversations/{conversation_id}/reply", json={"text": "您好"}, headers=headers)
+        assert reply.status_code == 200
+        assert client.get(f"/api/chat/{sid}").json()["messages"][-1]["text"] == "您好"
+        closed = client.post(f"/api/console/conversations/{conversation_id}/close", json={"note": "已解答"}, headers=headers)
+        assert closed.json()["conversation"]["status"] == "closed"
+    finally:
+        engine.dispose()

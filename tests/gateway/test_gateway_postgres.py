@@ -4,22 +4,17 @@ SQL). Skipped only when PostgreSQL is not installed and GATEWAY_TEST_POSTGRES_UR
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.content.library import ContentLibrary
-from gateway.settings import Settings
 from gateway.store.base import Base
 from gateway.store.database import create_db_engine, create_session_factory
 from gateway.store.migrate import head_revision, upgrade_to_head
 from gateway.store.models import HandoffTicket
-from search.backends.embedded import EmbeddedBackend
+from tests.gateway.conftest import AppFactory
 from tests.gateway.gateway_fakes import FakeRasa, envelope
 from tests.gateway.gateway_pg_server import throwaway_database
 
@@ -44,13 +39,8 @@ def test_migrations_on_postgresql_match_the_models(pg_url: str) -> None:
 
 
 def test_chat_handoff_and_transcript_on_postgresql(
-    pg_url: str, settings: Settings, fake_rasa: FakeRasa, library: ContentLibrary, search_index: Path
+    pg_url: str, make_client: AppFactory, fake_rasa: FakeRasa
 ) -> None:
-    app = create_app(
-        settings.model_copy(update={"database_url": pg_url}),
-        search_backend_factory=lambda: EmbeddedBackend(search_index),
-        library_loader=lambda: library,
-    )
     fake_rasa.reply = [
         envelope(
             "正在转人工",
@@ -59,13 +49,13 @@ def test_chat_handoff_and_transcript_on_postgresql(
             handoff={"reason": "request_human", "last_question": "工伤怎么认定"},
         )
     ]
-    with TestClient(app) as client:
-        body = client.post("/api/chat", json={"text": "工伤怎么认定"}).json()
-        assert body["status"] == "waiting_agent"
-        transcript = client.get(f"/api/chat/{body['session_id']}").json()
-        assert [m["role"] for m in transcript["messages"]] == ["citizen", "bot"]
-        health = client.get("/healthz").json()["dependencies"]["database"]
-        assert health["status"] == "ok" and "postgresql" in health["detail"]
+    client = make_client(database_url=pg_url)
+    body = client.post("/api/chat", json={"text": "工伤怎么认定"}).json()
+    assert body["status"] == "waiting_agent"
+    transcript = client.get(f"/api/chat/{body['session_id']}").json()
+    assert [m["role"] for m in transcript["messages"]] == ["citizen", "bot"]
+    health = client.get("/healthz").json()["dependencies"]["database"]
+    assert health["status"] == "ok" and "postgresql" in health["detail"]
     engine = create_db_engine(pg_url)
     try:
         with create_session_factory(engine)() as db:
